@@ -1,0 +1,20 @@
+"""Command-line adapter: ``pixelproof scan | serve | keys | models``."""
+
+import typer
+
+from . import keys, models, scan, serve
+
+app = typer.Typer(
+    name="pixelproof",
+    help="Tell whether images were made by a generative AI model, and show the evidence.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("scan")(scan.scan)
+app.command("serve")(serve.serve)
+app.add_typer(keys.app, name="keys")
+app.add_typer(models.app, name="models")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,84 @@
+"""Evidence → verdict.
+
+Rules, strongest first:
+1. Decisive signals (a signed AI manifest, a generator's own metadata, a decoded watermark)
+   settle the label; if decisive signals disagree, the verdict is ``uncertain``.
+2. Otherwise a calibrated pixel-model probability decides, with its uncertain band.
+3. Strong and weak signals are listed and explained but never overrule a model alone;
+   with no model score there is no number, and the label is honestly ``uncertain``.
+"""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from ..analyzers import Signal
+
+DECISIVE_AI = 0.99
+DECISIVE_HUMAN = 0.01
+
+
+class Generator(BaseModel):
+    family: str = "unknown"
+    probabilities: dict[str, float] = Field(default_factory=dict)
+    detail: str | None = None
+    source: str | None = None  # the analyzer that named it
+
+
+class Verdict(BaseModel):
+    ai_generated: float | None = Field(None, ge=0.0, le=1.0, description="calibrated P(AI); null: no evidence")
+    label: Literal["ai", "human", "uncertain"] = "uncertain"
+    uncertain_band: tuple[float, float] | None = None
+    generator: Generator = Field(default_factory=Generator)
+    decided_by: str | None = None
+    explanation: list[str] = Field(default_factory=list)
+
+
+def _generator(signals: list[Signal]) -> Generator:
+    for sig in signals:
+        if sig.generator and sig.generator.family != "unknown":
+            return Generator(**sig.generator.model_dump(), source=sig.source)
+    for sig in signals:
+        if sig.generator:
+            return Generator(**sig.generator.model_dump(), source=sig.source)
+    return Generator()
+
+
+def fuse(signals: list[Signal]) -> Verdict:
+    notes = [f"{s.source}: {s.summary}" for s in signals]
+    decisive = [s for s in signals if s.strength == "decisive" and s.points_to]
+    scores = [s for s in signals if s.ai_probability is not None]
+
+    if decisive:
+        sides = {s.points_to for s in decisive}
+        if len(sides) > 1:
+            return Verdict(explanation=["Decisive signals disagree, so no label is given."] + notes)
+        side = sides.pop()
+        first = decisive[0]
+        why = f"Decided by {first.source}: {first.summary}"
+        if scores:
+            why += f" The pixel model's score ({scores[0].ai_probability:.2f}) is shown but provenance wins."
+        ordered = decisive + [s for s in signals if s not in decisive]
+        return Verdict(
+            ai_generated=DECISIVE_AI if side == "ai" else DECISIVE_HUMAN,
+            label=side,
+            generator=_generator(ordered) if side == "ai" else Generator(),
+            decided_by=first.source,
+            explanation=[why] + notes,
+        )
+
+    if scores:
+        score = scores[0]
+        p = score.ai_probability
+        low, high = score.uncertain_band or (0.5, 0.5)
+        label = "ai" if p >= high else "human" if p < low else "uncertain"
+        return Verdict(
+            ai_generated=p,
+            label=label,
+            uncertain_band=score.uncertain_band,
+            generator=_generator(signals) if label != "human" else Generator(),
+            decided_by=score.source,
+            explanation=[f"Decided by {score.source} (probability {p:.2f})."] + notes,
+        )
+
+    return Verdict(explanation=["No analyzer produced decisive evidence or a model score."] + notes)

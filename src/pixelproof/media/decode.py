@@ -1,0 +1,121 @@
+"""Bytes in, decoded media out: the first stage of the pipeline.
+
+Everything past this point may assume it holds a real, bounded image of a whitelisted
+type. Pixel analyzers get an orientation-corrected RGB array; metadata analyzers get the
+original bytes untouched.
+"""
+
+import hashlib
+import io
+import struct
+import warnings
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+from PIL import Image, ImageOps
+from pydantic import BaseModel
+
+from ..errors import CorruptMedia, DecompressionBomb, EmptyMedia, TooLarge, TooSmall, UnsupportedType
+from ..settings import Settings
+from .sniff import MIME, sniff
+
+_heif_registered = False
+
+
+def _register_heif() -> None:
+    global _heif_registered
+    if not _heif_registered:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        _heif_registered = True
+
+
+class MediaMeta(BaseModel):
+    """What the report says about the file itself."""
+
+    width: int
+    height: int
+    format: str
+    mime_type: str
+    size_bytes: int
+    md5: str
+    sha256: str
+
+
+@dataclass(eq=False)
+class Media:
+    """A decoded image: original bytes for metadata, pixels for models."""
+
+    data: bytes
+    meta: MediaMeta
+    image: Image.Image = field(repr=False)  # first frame, as stored (before EXIF rotation)
+
+    @cached_property
+    def rgb(self) -> np.ndarray:
+        """H×W×3 uint8 pixels, EXIF orientation applied, transparency over white."""
+        img = ImageOps.exif_transpose(self.image)
+        if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+            rgba = img.convert("RGBA")
+            canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            canvas.alpha_composite(rgba)
+            img = canvas
+        elif img.mode in ("I;16", "I;16B", "I;16L", "I"):
+            img = Image.fromarray((np.asarray(img, dtype=np.float64) / 257.0).clip(0, 255).astype(np.uint8))
+        return np.asarray(img.convert("RGB"))
+
+
+def decode(data: bytes, settings: Settings | None = None) -> Media:
+    """Validate and decode ``data``; raise a typed MediaError for anything we refuse."""
+    settings = settings or Settings()
+    if not data:
+        raise EmptyMedia("the file is empty")
+    if len(data) > settings.max_upload_bytes:
+        raise TooLarge(f"{len(data)} bytes is over the limit of {settings.max_upload_bytes} bytes")
+    fmt = sniff(data[:64])
+    if fmt is None:
+        raise UnsupportedType("not a recognised image format (supported: " + ", ".join(settings.formats) + ")")
+    if fmt not in settings.formats:
+        raise UnsupportedType(f"{fmt} images are not accepted here (accepted: {', '.join(settings.formats)})")
+    if fmt in ("heif", "avif"):
+        _register_heif()
+
+    image = _open(data, fmt, settings)
+    width, height = image.size
+    if min(width, height) < settings.min_side:
+        raise TooSmall(f"{width}×{height} is smaller than the minimum side of {settings.min_side} px")
+    meta = MediaMeta(
+        width=width,
+        height=height,
+        format=fmt,
+        mime_type=MIME[fmt],
+        size_bytes=len(data),
+        md5=hashlib.md5(data).hexdigest(),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+    return Media(data=data, meta=meta, image=image)
+
+
+def _open(data: bytes, fmt: str, settings: Settings) -> Image.Image:
+    # Pillow only warns below twice its own limit; we check the header ourselves so the
+    # limit is ours and exact, then turn any remaining bomb warning into an error.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data))
+            width, height = image.size
+            if width * height > settings.max_pixels:
+                raise DecompressionBomb(
+                    f"{width}×{height} = {width * height} pixels is over the limit of {settings.max_pixels}"
+                )
+            if getattr(image, "n_frames", 1) > 1:
+                image.seek(0)
+            image.load()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise DecompressionBomb(str(exc)) from None
+        except DecompressionBomb:
+            raise
+        except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as exc:
+            raise CorruptMedia(f"cannot decode this {fmt} file: {exc}") from None
+    return image

@@ -1,0 +1,92 @@
+"""The engine that runs the stages in order: decode → analyzers → fusion → report.
+
+Adapters (CLI, HTTP, compat APIs) call ``Engine.analyze`` and translate the report; they
+never run analyzers or fusion themselves.
+"""
+
+import threading
+import time
+
+from .analyzers import Analyzer, NotApplicable, available, select
+from .errors import PixelproofError
+from .fusion import fuse
+from .media import Media, decode
+from .report import AnalyzerSection, Report, Timings
+from .settings import Settings
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 3)
+
+
+class Engine:
+    """Holds settings and lazily built analyzer instances (models load once per process)."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings()
+        self._instances: dict[str, Analyzer] = {}
+        self._lock = threading.Lock()
+
+    def analyzer(self, name: str) -> Analyzer:
+        with self._lock:
+            if name not in self._instances:
+                self._instances[name] = available()[name](self.settings)
+            return self._instances[name]
+
+    def analyze(
+        self,
+        data: bytes,
+        *,
+        external_id: str | None = None,
+        only: list[str] | None = None,
+        excluding: list[str] | None = None,
+    ) -> Report:
+        """Analyze image bytes; raises a MediaError for input we refuse to analyze."""
+        names = select(only, excluding)
+        start = time.perf_counter()
+        media = decode(data, self.settings)
+        decode_ms = _ms(start)
+        return self._report(media, names, decode_ms, start, external_id)
+
+    def _report(self, media: Media, names: list[str], decode_ms: float, start: float, external_id) -> Report:
+        sections: dict[str, AnalyzerSection] = {}
+        signals = []
+        t_analyzers = time.perf_counter()
+        for name in names:
+            section = self._run(name, media)
+            sections[name] = section
+            signals.extend(section.signals)
+        analyzers_ms = _ms(t_analyzers)
+        t_fusion = time.perf_counter()
+        verdict = fuse(signals)
+        fusion_ms = _ms(t_fusion)
+        return Report(
+            external_id=external_id,
+            media=media.meta,
+            verdict=verdict,
+            analyzers=sections,
+            timings=Timings(decode_ms=decode_ms, analyzers_ms=analyzers_ms, fusion_ms=fusion_ms, total_ms=_ms(start)),
+        )
+
+    def _run(self, name: str, media: Media) -> AnalyzerSection:
+        """Run one analyzer; whatever it does, the report still gets built."""
+        start = time.perf_counter()
+        version = available()[name].version
+        try:
+            analyzer = self.analyzer(name)
+            evidence = analyzer.analyze(media)
+            signals = [sig.model_copy(update={"source": name}) for sig in evidence.signals()]
+        except NotApplicable as exc:
+            return AnalyzerSection(status="rejected", version=version, reason=str(exc), duration_ms=_ms(start))
+        except PixelproofError as exc:
+            return AnalyzerSection(status="errored", version=version, reason=exc.message, duration_ms=_ms(start))
+        except Exception as exc:  # noqa: BLE001 - an analyzer bug must not fail the report
+            reason = f"{type(exc).__name__}: {exc}"
+            return AnalyzerSection(status="errored", version=version, reason=reason, duration_ms=_ms(start))
+        return AnalyzerSection(
+            status="processed",
+            version=version,
+            duration_ms=_ms(start),
+            evidence=evidence.model_dump(mode="json"),
+            signals=signals,
+        )

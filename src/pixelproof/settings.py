@@ -1,0 +1,69 @@
+"""Settings, read from ``PIXELPROOF_*`` environment variables or passed explicitly.
+
+Limits live here (not in the code that enforces them) so a deployment can tune them
+without patching, within the bounds we consider safe.
+"""
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MB = 1024 * 1024
+HARD_MAX_UPLOAD_BYTES = 50 * MB
+ALL_FORMATS = ("jpeg", "png", "webp", "gif", "bmp", "tiff", "heif", "avif")
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    return Path(os.environ.get(var) or Path.home() / fallback)
+
+
+def default_data_dir() -> Path:
+    return _xdg("XDG_DATA_HOME", ".local/share") / "pixelproof"
+
+
+def default_cache_dir() -> Path:
+    return _xdg("XDG_CACHE_HOME", ".cache") / "pixelproof"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PIXELPROOF_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    cache_dir: Path = Field(default_factory=default_cache_dir)
+    db: str | None = None  # SQLAlchemy URL; default is SQLite under data_dir
+
+    max_upload_bytes: int = Field(10 * MB, gt=0, le=HARD_MAX_UPLOAD_BYTES)
+    max_pixels: int = Field(100_000_000, gt=0)
+    min_side: int = Field(16, ge=1)
+    formats: Annotated[tuple[str, ...], NoDecode] = ALL_FORMATS
+
+    url_connect_timeout: float = Field(5.0, gt=0)
+    url_read_timeout: float = Field(15.0, gt=0)
+    url_max_redirects: int = Field(5, ge=0, le=10)
+    url_allow: Annotated[tuple[str, ...], NoDecode] = ()  # hosts or CIDRs a private deployment may fetch from
+
+    @field_validator("formats", "url_allow", mode="before")
+    @classmethod
+    def _split(cls, value):
+        if isinstance(value, str):
+            return tuple(v.strip().lower() for v in value.split(",") if v.strip())
+        return value
+
+    @field_validator("formats")
+    @classmethod
+    def _known_formats(cls, value):
+        unknown = set(value) - set(ALL_FORMATS)
+        if unknown:
+            raise ValueError(f"unknown formats {sorted(unknown)}; known: {', '.join(ALL_FORMATS)}")
+        return value
+
+    @property
+    def db_url(self) -> str:
+        return self.db or f"sqlite:///{self.data_dir / 'pixelproof.db'}"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.cache_dir / "models"
