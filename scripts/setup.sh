@@ -1,0 +1,10 @@
+# Sourced by scripts/serve and scripts/test: one virtualenv, installed from this checkout.
+# Re-running is cheap: pip skips what is already satisfied.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${PIXELPROOF_EXTRAS:-}"
