@@ -28,7 +28,7 @@ class MetadataEvidence(Evidence):
     camera_make: str | None = None
     camera_model: str | None = None
     software: str | None = None
-    orientation: int | None = None
+    orientation: int | None = None  # the stored tag value, even when out of spec
     datetime_original: str | None = None
     gps_present: bool = False
     xmp_present: bool = False
@@ -67,7 +67,7 @@ class MetadataAnalyzer(Analyzer):
             camera_make=_text(exif.get(ExifTags.Base.Make)),
             camera_model=_text(exif.get(ExifTags.Base.Model)),
             software=_text(exif.get(ExifTags.Base.Software)),
-            orientation=orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else None,
+            orientation=orientation if isinstance(orientation, int) else None,
             datetime_original=_text(sub.get(ExifTags.Base.DateTimeOriginal)),
             gps_present=bool(exif.get_ifd(_GPS_IFD)) if exif else False,
             xmp_present=xmp is not None,

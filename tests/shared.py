@@ -1,0 +1,23 @@
+"""Locating ../shared, which a fresh clone elsewhere does not have."""
+
+import csv
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def fixture_rows(prefix: str = "") -> list[dict]:
+    """Rows of shared/fixtures/manifest.csv under ``prefix``; skips the test when absent."""
+    manifest = SHARED / "fixtures" / "manifest.csv"
+    if not manifest.exists():
+        pytest.skip(f"{manifest} is absent (a clone without ../shared): real-world fixture checks skipped")
+    with manifest.open(newline="") as f:
+        return [row for row in csv.DictReader(f) if row["path"].startswith(prefix)]
+
+
+def expectations(row: dict) -> dict[str, str]:
+    """Parse the manifest's ``expect`` column: ``key=value`` pairs joined by ``;``."""
+    pairs = (item.split("=", 1) for item in row["expect"].split(";") if "=" in item)
+    return {key: value for key, value in pairs}
