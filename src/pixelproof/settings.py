@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     url_max_redirects: int = Field(5, ge=0, le=10)
     url_allow: Annotated[tuple[str, ...], NoDecode] = ()  # hosts or CIDRs a private deployment may fetch from
 
+    heatmap: bool = False  # the pixel analyzer adds region scores over a grid (up to 16 more CLIP runs)
+
+    c2pa_trust_pem: Path | None = None  # a PEM bundle of extra C2PA trust anchors (your own CAs)
+
     @field_validator("formats", "url_allow", mode="before")
     @classmethod
     def _split(cls, value):
