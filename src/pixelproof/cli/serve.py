@@ -1,8 +1,52 @@
-"""`pixelproof serve` (placeholder until implemented)."""
+"""`pixelproof serve`: the HTTP API."""
+
+from typing import Annotated
 
 import typer
+import uvicorn
+
+from ..settings import MB
+from .keys import print_new_key
+from .store_options import DataDirOption, DbOption, errors, open_store, settings_from
 
 
-def serve() -> None:
-    """Not implemented yet."""
-    raise typer.Exit(2)
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to bind; 0.0.0.0 exposes the server to the network.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    data_dir: DataDirOption = None,
+    db: DbOption = None,
+    open_access: Annotated[
+        bool, typer.Option("--open", help="Serve without API keys: anyone who can reach the port can use it.")
+    ] = False,
+    max_upload_mb: Annotated[
+        float | None, typer.Option(help="Largest image accepted, in MB (at most 50).", show_default="10")
+    ] = None,
+    url_allow: Annotated[
+        list[str] | None,
+        typer.Option("--url-allow", help="A private host or CIDR that URLs may point to (repeatable)."),
+    ] = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    settings = settings_from(
+        data_dir=data_dir,
+        db=db,
+        max_upload_bytes=round(max_upload_mb * MB) if max_upload_mb is not None else None,
+        url_allow=",".join(url_allow) if url_allow else None,
+    )
+    with open_store(settings) as store:
+        if not open_access and not store.has_keys():
+            typer.echo("No API key exists yet, so one was created for you.")
+            print_new_key(*store.create_key("default"))
+    if open_access:
+        errors.print(
+            "[bold yellow]Warning:[/bold yellow] serving with --open: no API key is needed, "
+            f"so anyone who can reach {host}:{port} can use this server.",
+            highlight=False,
+        )
+
+    # imported here, so that `pixelproof scan` does not pay for importing FastAPI
+    from ..api import create_app
+
+    uvicorn.run(create_app(settings, open_access=open_access), host=host, port=port)

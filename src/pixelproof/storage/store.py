@@ -1,0 +1,197 @@
+"""The one object adapters use to persist and look things up; no SQL leaks out of it."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Self
+
+from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..report import Report
+from . import keys
+from .keys import KeyInfo
+from .migrate import upgrade
+from .tables import ApiKeyRow, MediaRow, ReportRow, UsageRow
+
+_DIALECT_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets readers run while the API writes; SQLite leaves foreign keys off by default."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _create_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend not in _DIALECT_INSERT:
+        raise ValueError(f"unsupported database {backend!r}: use sqlite:///PATH or postgresql+psycopg://…")
+    if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, pool_pre_ping=backend == "postgresql")
+    if backend == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _key_info(row: ApiKeyRow) -> KeyInfo:
+    return KeyInfo(id=row.id, name=row.name, created_at=row.created_at, revoked_at=row.revoked_at, credits=row.credits)
+
+
+class Store:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._insert = _DIALECT_INSERT[engine.dialect.name]
+
+    @classmethod
+    def open(cls, url: str) -> Self:
+        """Connect and bring the schema up to date."""
+        engine = _create_engine(url)
+        try:
+            upgrade(engine)
+        except Exception:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    # reports
+
+    def save_report(self, report: Report, api_key_id: str | None = None) -> None:
+        media = report.media
+        seen = _now()
+        with self._session() as session:
+            session.add(
+                ReportRow(
+                    id=report.id,
+                    created_at=report.created_at,
+                    external_id=report.external_id,
+                    sha256=media.sha256,
+                    label=report.verdict.label,
+                    ai_generated=report.verdict.ai_generated,
+                    api_key_id=api_key_id,
+                    report=report.model_dump_json(),
+                )
+            )
+            insert = self._insert(MediaRow).values(
+                sha256=media.sha256,
+                md5=media.md5,
+                format=media.format,
+                width=media.width,
+                height=media.height,
+                size_bytes=media.size_bytes,
+                first_seen=seen,
+                last_seen=seen,
+                times_seen=1,
+            )
+            session.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[MediaRow.sha256], set_={"last_seen": seen, "times_seen": MediaRow.times_seen + 1}
+                )
+            )
+
+    def get_report(self, report_id: str) -> Report | None:
+        with self._session() as session:
+            stored = session.scalar(select(ReportRow.report).where(ReportRow.id == report_id))
+        return Report.model_validate_json(stored) if stored is not None else None
+
+    def find_reports(self, external_id: str | None = None, limit: int = 50, offset: int = 0) -> list[Report]:
+        """Newest first."""
+        query = select(ReportRow.report).order_by(ReportRow.created_at.desc(), ReportRow.id.desc())
+        if external_id is not None:
+            query = query.where(ReportRow.external_id == external_id)
+        with self._session() as session:
+            stored = session.scalars(query.limit(limit).offset(offset)).all()
+        return [Report.model_validate_json(text) for text in stored]
+
+    def media_seen(self, sha256: str) -> int:
+        """How many reports were made about these exact bytes."""
+        with self._session() as session:
+            return session.scalar(select(MediaRow.times_seen).where(MediaRow.sha256 == sha256)) or 0
+
+    # API keys
+
+    def create_key(self, name: str) -> tuple[KeyInfo, str]:
+        """A new key and its token; the token is returned once and never stored."""
+        secret = keys.new_secret()
+        row = ApiKeyRow(id=keys.new_key_id(), name=name, secret_hash=keys.hash_secret(secret), created_at=_now())
+        with self._session() as session:
+            session.add(row)
+        return _key_info(row), keys.token(row.id, secret)
+
+    def list_keys(self) -> list[KeyInfo]:
+        with self._session() as session:
+            rows = session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at, ApiKeyRow.id)).all()
+        return [_key_info(row) for row in rows]
+
+    def has_keys(self) -> bool:
+        with self._session() as session:
+            return session.scalar(select(func.count()).select_from(ApiKeyRow)) > 0
+
+    def revoke_key(self, key_id: str) -> bool:
+        """True when an active key was revoked; False when there is none by that id."""
+        with self._session() as session:
+            result = session.execute(
+                update(ApiKeyRow)
+                .where(ApiKeyRow.id == key_id, ApiKeyRow.revoked_at.is_(None))
+                .values(revoked_at=_now())
+            )
+            return result.rowcount == 1
+
+    def verify_token(self, token: str) -> KeyInfo | None:
+        """The active key this bearer token belongs to, else None."""
+        pair = keys.split_token(token)
+        return self.verify_pair(*pair) if pair else None
+
+    def verify_pair(self, key_id: str, secret: str) -> KeyInfo | None:
+        """Same check as ``verify_token``, for clients that send id and secret separately."""
+        with self._session() as session:
+            row = session.get(ApiKeyRow, key_id)
+        if row is None or row.revoked_at is not None or not keys.secret_matches(secret, row.secret_hash):
+            return None
+        return _key_info(row)
+
+    # usage
+
+    def record_usage(self, key_id: str, images: int = 1) -> None:
+        insert = self._insert(UsageRow).values(api_key_id=key_id, day=_now().date(), images=images)
+        with self._session() as session:
+            session.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[UsageRow.api_key_id, UsageRow.day], set_={"images": UsageRow.images + images}
+                )
+            )
+
+    def usage(self, key_id: str) -> dict[date, int]:
+        """Images analyzed per day with this key."""
+        with self._session() as session:
+            rows = session.execute(
+                select(UsageRow.day, UsageRow.images).where(UsageRow.api_key_id == key_id).order_by(UsageRow.day)
+            ).all()
+        return {day: images for day, images in rows}

@@ -1,0 +1,198 @@
+"""Real servers for the tests: a throwaway PostgreSQL, and ``pixelproof serve`` over HTTP."""
+
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from itertools import count
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+PIXELPROOF = Path(sys.executable).with_name("pixelproof")  # the installed console script
+TOKEN = re.compile(r"pp_[0-9a-f]{12}_[A-Za-z0-9_-]+")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# PostgreSQL
+
+
+def _pg_bin_dir() -> Path | None:
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        return Path(on_path).parent
+    installed = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3]))
+    return installed[-1].parent if installed else None
+
+
+def _as_server_user() -> list[str]:
+    """PostgreSQL refuses to run as root, so root runs it as the ``postgres`` user."""
+    if os.geteuid() != 0:
+        return []
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        pytest.skip("running as root and there is no 'postgres' user to run PostgreSQL as")
+    return ["runuser", "-u", "postgres", "--"]
+
+
+@dataclass
+class PostgresServer:
+    port: int
+    _names: count = field(default_factory=lambda: count(1))
+
+    def fresh_url(self) -> str:
+        """The URL of a new, empty schema: each test gets its own (cheaper than a database)."""
+        schema = f"t{next(self._names)}"
+        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres") as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    bin_dir = _pg_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    as_user = _as_server_user()
+    root = Path(tempfile.mkdtemp(prefix="pixelproof-pg-"))
+    if as_user:
+        shutil.chown(root, "postgres")
+    data, log, port = root / "data", root / "server.log", free_port()
+    pg_ctl = [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data)]
+    try:
+        subprocess.run(
+            [*as_user, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync"],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [*pg_ctl, "-l", str(log), "-w", "-t", "30", "-o", f"-k {root} -p {port} -h 127.0.0.1 -F", "start"],
+            check=True,
+            capture_output=True,
+        )
+    except (OSError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        shutil.rmtree(root, ignore_errors=True)
+        pytest.skip(f"could not start a throwaway PostgreSQL server: {exc} {detail.decode(errors='replace')}")
+    try:
+        yield PostgresServer(port)
+    finally:
+        subprocess.run([*pg_ctl, "-m", "immediate", "stop"], check=False, capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'data' / 'pixelproof.db'}"
+    return request.getfixturevalue("postgres").fresh_url()
+
+
+# pixelproof serve
+
+
+def pixelproof_cli(*args: str) -> Result:
+    """The real command line, in this process (a server runs as its own process, below)."""
+    # imported here, so that a broken command fails its own tests rather than collection
+    from pixelproof.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def create_token(*store_args: str) -> str:
+    result = pixelproof_cli("keys", "create", "--name", "tests", *store_args)
+    assert result.exit_code == 0, result.output
+    return TOKEN.search(result.stdout).group(0)
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    base_url: str
+    log: Path
+    store_args: tuple[str, ...]  # --data-dir or --db, for running `pixelproof keys` on its store
+    token: str | None = None
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        token = token or self.token
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=30)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _wait_healthy(server: Server, deadline_s: float = 30) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"pixelproof serve exited with {server.process.returncode}:\n{server.output()}")
+        try:
+            if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"pixelproof serve did not become healthy in {deadline_s}s:\n{server.output()}")
+
+
+@pytest.fixture(scope="module")
+def start_server(tmp_path_factory):
+    """Factory: ``start_server(store_args, *serve_args, token=...)`` → a healthy Server.
+
+    Every server it started is stopped when the module's tests are done.
+    """
+    started: list[Server] = []
+
+    def start(store_args: tuple[str, ...], *args: str, token: str | None = None) -> Server:
+        port = free_port()
+        log = tmp_path_factory.mktemp("serve") / "serve.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [str(PIXELPROOF), "serve", "--port", str(port), *store_args, *args],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        server = Server(process, f"http://127.0.0.1:{port}", log, store_args, token)
+        started.append(server)
+        _wait_healthy(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(start_server, tmp_path_factory) -> Server:
+    """One authenticated server shared by a test module: 1 MB uploads, may fetch from loopback."""
+    store_args = ("--data-dir", str(tmp_path_factory.mktemp("data")))
+    token = create_token(*store_args)
+    return start_server(store_args, "--max-upload-mb", "1", "--url-allow", "127.0.0.1", token=token)

@@ -1,0 +1,317 @@
+"""The HTTP API, called over real HTTP on a real `pixelproof serve` (see conftest.py)."""
+
+import hashlib
+import http.client
+import io
+import json
+import os
+import socket
+import struct
+import threading
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from PIL import Image
+
+from pixelproof.storage import Store
+
+from .conftest import create_token, pixelproof_cli
+
+LIMIT = 1024 * 1024  # the server fixture runs with --max-upload-mb 1
+
+
+def _image(fmt: str, size=(96, 64)) -> bytes:
+    buf = io.BytesIO()
+    pixels = os.urandom(size[0] * size[1] * 3)  # noise, so JPEG cannot compress it to nothing
+    Image.frombytes("RGB", size, pixels).save(buf, fmt)
+    return buf.getvalue()
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _png_bomb(width: int = 20000, height: int = 20000) -> bytes:
+    """A few hundred bytes whose header declares a 400-megapixel image."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 4096))
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def _error(response: httpx.Response, status: int, code: str) -> str:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and body["error"]["code"] == code
+    assert body["error"]["message"]
+    return body["error"]["message"]
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    with server.client() as client:
+        yield client
+
+
+def upload(client: httpx.Client, image: bytes, **kwargs) -> httpx.Response:
+    return client.post("/v1/analyze", files={"image": ("upload.bin", image, "application/octet-stream")}, **kwargs)
+
+
+# analyze and reports
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_analyze_upload_returns_a_full_report(client, fmt):
+    data = _image(fmt)
+    response = upload(client, data)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["media"]["format"] == fmt.lower()
+    assert (report["media"]["width"], report["media"]["height"]) == (96, 64)
+    assert report["media"]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert report["verdict"]["label"] in ("ai", "human", "uncertain")
+    assert report["analyzers"]["metadata"]["status"] == "processed"
+    assert report["timings"]["total_ms"] > 0
+    assert report["external_id"] is None
+
+
+def test_report_is_retrievable_by_id_and_external_id(client):
+    external_id = f"case-{os.urandom(4).hex()}"
+    first = upload(client, _image("PNG"), data={"external_id": external_id, "only": "metadata"}).json()
+    second = upload(client, _image("JPEG"), params={"external_id": external_id, "only": "metadata"}).json()
+    assert first["external_id"] == second["external_id"] == external_id
+
+    assert client.get(f"/v1/reports/{first['id']}").json() == first
+    listed = client.get("/v1/reports", params={"external_id": external_id}).json()
+    assert [r["id"] for r in listed["reports"]] == [second["id"], first["id"]]
+    page = client.get("/v1/reports", params={"external_id": external_id, "limit": 1, "offset": 1}).json()
+    assert [r["id"] for r in page["reports"]] == [first["id"]]
+    assert (page["limit"], page["offset"]) == (1, 1)
+
+
+def test_concurrent_uploads_are_all_analyzed_and_stored(server):
+    external_id = f"burst-{os.urandom(4).hex()}"
+
+    def one(_):
+        with server.client() as c:
+            return upload(c, _image("PNG"), data={"external_id": external_id, "only": "metadata"})
+
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(one, range(8)))
+    assert [r.status_code for r in responses] == [200] * 8
+    with server.client() as c:
+        stored = c.get("/v1/reports", params={"external_id": external_id}).json()["reports"]
+    assert {r["id"] for r in stored} == {r.json()["id"] for r in responses}
+
+
+def test_unknown_report_is_404_in_the_error_shape(client):
+    assert "no report" in _error(client.get("/v1/reports/does-not-exist"), 404, "not_found")
+
+
+def test_only_and_excluding_accept_commas_and_repeats(client):
+    data = _image("PNG")
+    only = upload(client, data, params={"only": " metadata, "}).json()
+    assert list(only["analyzers"]) == ["metadata"]
+    none_left = upload(client, data, params={"only": "metadata"}, data={"excluding": ["metadata"]}).json()
+    assert none_left["analyzers"] == {}
+
+
+def test_unknown_analyzer_is_400(client):
+    _error(upload(client, _image("PNG"), params={"only": "metadata,nope"}), 400, "unknown_analyzer")
+    _error(upload(client, _image("PNG"), data={"excluding": "nope"}), 400, "unknown_analyzer")
+
+
+def test_usage_is_recorded_against_the_key(server, client):
+    key_id = server.token.split("_")[1]
+    with Store.open(f"sqlite:///{server.store_args[1]}/pixelproof.db") as store:
+        before = store.usage(key_id).get(datetime.now(UTC).date(), 0)
+        assert upload(client, _image("PNG"), params={"only": "metadata"}).status_code == 200
+        assert store.usage(key_id)[datetime.now(UTC).date()] == before + 1
+
+
+# bad input: a clear 4xx, and the server keeps serving
+
+
+def _truncated_jpeg() -> bytes:
+    data = _image("JPEG", size=(256, 256))
+    return data[: len(data) // 2]
+
+
+BAD_UPLOADS = {
+    "zero-byte": (b"", 400, "empty_media"),
+    "pdf": (b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n", 415, "unsupported_media_type"),
+    "text": (b"just some words, not an image at all\n" * 4, 415, "unsupported_media_type"),
+    "truncated-jpeg": (_truncated_jpeg(), 422, "corrupt_media"),
+    "corrupt-png": (b"\x89PNG\r\n\x1a\n" + b"definitely not chunks" * 20, 422, "corrupt_media"),
+    "decompression-bomb": (_png_bomb(), 413, "decompression_bomb"),
+    "tiny": (_image("PNG", size=(4, 4)), 422, "too_small"),
+    "over-limit-within-slack": (b"\xff\xd8\xff" + b"\0" * LIMIT, 413, "too_large"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_UPLOADS)
+def test_bad_upload_gets_its_typed_error(client, name):
+    data, status, code = BAD_UPLOADS[name]
+    _error(upload(client, data), status, code)
+    assert client.get("/healthz").status_code == 200
+
+
+def test_request_shape_errors(client):
+    _error(
+        client.post("/v1/analyze", content=b"raw bytes", headers={"content-type": "image/png"}),
+        415,
+        "unsupported_content_type",
+    )
+    _error(client.post("/v1/analyze", data={"external_id": "x"}), 400, "invalid_request")
+    _error(client.post("/v1/analyze", json={"external_id": "x"}), 400, "invalid_request")
+    _error(upload(client, _image("PNG"), data={"url": "http://example.com/a.png"}), 400, "invalid_request")
+    _error(client.post("/v1/analyze", data={"image": "not a file"}), 400, "invalid_request")
+    _error(
+        client.post("/v1/analyze", content=b"{not json", headers={"content-type": "application/json"}),
+        422,
+        "invalid_request",
+    )
+    _error(client.post("/v1/analyze", json={"url": "http://x", "surprise": 1}), 422, "invalid_request")
+    _error(upload(client, _image("PNG"), params={"external_id": "x" * 256}), 422, "invalid_request")
+    _error(client.get("/v1/reports", params={"limit": 0}), 422, "invalid_request")
+    _error(client.get("/v1/nothing-here"), 404, "not_found")
+    _error(client.put("/v1/analyze"), 405, "method_not_allowed")
+
+
+# body size: refused before the body is read
+
+
+def _raw_post(base_url: str, head: list[str], body_chunks=()) -> http.client.HTTPResponse:
+    """POST over a bare socket, so the test controls exactly what is sent and when."""
+    url = urlsplit(base_url)
+    request = "\r\n".join(["POST /v1/analyze HTTP/1.1", f"Host: {url.netloc}", *head, "", ""]).encode()
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(request)
+        try:
+            for chunk in body_chunks:
+                sock.sendall(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered and closed while we were still sending
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        response.body = json.loads(response.read())
+        return response
+
+
+def test_declared_oversize_body_is_refused_without_reading_it(server):
+    headers = [
+        f"Authorization: Bearer {server.token}",
+        "Content-Type: multipart/form-data; boundary=x",
+        f"Content-Length: {50 * LIMIT}",
+    ]
+    response = _raw_post(server.base_url, headers)  # sends no body at all: only the header counts
+    assert response.status == 413 and response.body["error"]["code"] == "too_large"
+    assert response.getheader("connection") == "close"
+
+
+def test_chunked_oversize_body_is_cut_off(server, client):
+    headers = [
+        f"Authorization: Bearer {server.token}",
+        "Content-Type: multipart/form-data; boundary=x",
+        "Transfer-Encoding: chunked",
+    ]
+    part_head = b'--x\r\nContent-Disposition: form-data; name="image"; filename="big.png"\r\n\r\n'
+    pieces = [part_head] + [b"\0" * 65536] * (2 * LIMIT // 65536)
+    chunks = [b"%x\r\n%s\r\n" % (len(piece), piece) for piece in pieces]
+    response = _raw_post(server.base_url, headers, chunks)
+    assert response.status == 413 and response.body["error"]["code"] == "too_large"
+    assert response.getheader("connection") == "close"
+    assert client.get("/healthz").status_code == 200
+
+
+# auth
+
+
+def test_missing_and_wrong_tokens_are_401(server):
+    for token in (None, "pp_000000000000_" + "A" * 43, "not-even-a-token"):
+        with httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {token}"} if token else {}) as c:
+            for response in (upload(c, _image("PNG")), c.get("/v1/reports")):
+                _error(response, 401, "unauthorized")
+                assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_revoked_key_is_refused_from_then_on(server):
+    token = create_token(*server.store_args)
+    with server.client(token) as c:
+        assert c.get("/v1/reports").status_code == 200
+        key_id = token.split("_")[1]
+        assert pixelproof_cli("keys", "revoke", key_id, *server.store_args).exit_code == 0
+        _error(c.get("/v1/reports"), 401, "unauthorized")
+    assert pixelproof_cli("keys", "revoke", key_id, *server.store_args).exit_code == 1
+    [row] = [line for line in pixelproof_cli("keys", "list", *server.store_args).stdout.splitlines() if key_id in line]
+    assert "revoked" in row
+
+
+def test_health_and_docs_need_no_key(server):
+    with httpx.Client(base_url=server.base_url) as c:
+        health = c.get("/healthz").json()
+        assert health["status"] == "ok" and health["version"]
+        assert c.get("/docs").status_code == 200
+        spec = c.get("/openapi.json").json()
+    analyze = spec["paths"]["/v1/analyze"]["post"]
+    assert set(analyze["requestBody"]["content"]) >= {"multipart/form-data", "application/json"}
+    error_ref = analyze["responses"]["413"]["content"]["application/json"]["schema"]["$ref"]
+    assert error_ref.endswith("/ErrorResponse")
+
+
+# URLs
+
+
+@pytest.fixture(scope="module")
+def image_host():
+    """A plain HTTP server on loopback (which the API server was told to allow)."""
+    files = {"/photo.png": _image("PNG"), "/notes.txt": b"hello"}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = files.get(self.path)
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}", files
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_analyze_url_as_json_and_as_form(client, image_host):
+    base, files = image_host
+    sha256 = hashlib.sha256(files["/photo.png"]).hexdigest()
+    as_json = client.post(
+        "/v1/analyze", json={"url": f"{base}/photo.png", "external_id": "from-url", "only": ["metadata"]}
+    )
+    assert as_json.status_code == 200, as_json.text
+    assert as_json.json()["media"]["sha256"] == sha256
+    assert as_json.json()["external_id"] == "from-url"
+    as_form = client.post("/v1/analyze", data={"url": f"{base}/photo.png", "only": "metadata"})
+    assert as_form.status_code == 200, as_form.text
+    assert list(as_form.json()["analyzers"]) == ["metadata"]
+
+
+def test_bad_urls_get_typed_errors(client, image_host):
+    base, _ = image_host
+    _error(client.post("/v1/analyze", json={"url": "file:///etc/passwd"}), 400, "url_refused")
+    _error(client.post("/v1/analyze", json={"url": "http://169.254.169.254/latest/meta-data/"}), 400, "url_refused")
+    _error(client.post("/v1/analyze", json={"url": f"{base}/missing.png"}), 400, "url_fetch_failed")
+    _error(client.post("/v1/analyze", json={"url": f"{base}/notes.txt"}), 415, "unsupported_media_type")
+    assert client.get("/healthz").status_code == 200
