@@ -49,6 +49,8 @@ class Settings(BaseSettings):
 
     c2pa_trust_pem: Path | None = None  # a PEM bundle of extra C2PA trust anchors (your own CAs)
 
+    exiftool: bool = False  # the metadata analyzer adds exiftool's full report (one long-lived process)
+
     @field_validator("formats", "url_allow", mode="before")
     @classmethod
     def _split(cls, value):
