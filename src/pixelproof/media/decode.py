@@ -7,13 +7,12 @@ original bytes untouched.
 
 import hashlib
 import io
-import struct
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 from pydantic import BaseModel
 
 from ..errors import CorruptMedia, DecompressionBomb, EmptyMedia, TooLarge, TooSmall, UnsupportedType
@@ -21,6 +20,7 @@ from ..settings import Settings
 from .sniff import MIME, sniff
 
 _heif_registered = False
+_PILLOW_FORMATS = {fmt: (fmt.upper(),) for fmt in MIME}  # our names, upper-cased, are Pillow's plugin names
 
 
 def _register_heif() -> None:
@@ -55,7 +55,9 @@ class Media:
     @cached_property
     def rgb(self) -> np.ndarray:
         """H×W×3 uint8 pixels, EXIF orientation applied, transparency over white."""
-        img = ImageOps.exif_transpose(self.image)
+        img = self.image
+        if img.getexif().get(ExifTags.Base.Orientation, 1) != 1:  # exif_transpose copies even when upright
+            img = ImageOps.exif_transpose(img)
         if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
             rgba = img.convert("RGBA")
             canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -63,7 +65,7 @@ class Media:
             img = canvas
         elif img.mode in ("I;16", "I;16B", "I;16L", "I"):
             img = Image.fromarray((np.asarray(img, dtype=np.float64) / 257.0).clip(0, 255).astype(np.uint8))
-        return np.asarray(img.convert("RGB"))
+        return np.asarray(img if img.mode == "RGB" else img.convert("RGB"))  # asarray copies: never aliases
 
 
 def decode(data: bytes, settings: Settings | None = None) -> Media:
@@ -78,7 +80,7 @@ def decode(data: bytes, settings: Settings | None = None) -> Media:
         raise UnsupportedType("not a recognised image format (supported: " + ", ".join(settings.formats) + ")")
     if fmt not in settings.formats:
         raise UnsupportedType(f"{fmt} images are not accepted here (accepted: {', '.join(settings.formats)})")
-    if fmt in ("heif", "avif"):
+    if fmt == "heif":
         _register_heif()
 
     image = _open(data, fmt, settings)
@@ -98,12 +100,14 @@ def decode(data: bytes, settings: Settings | None = None) -> Media:
 
 
 def _open(data: bytes, fmt: str, settings: Settings) -> Image.Image:
-    # Pillow only warns below twice its own limit; we check the header ourselves so the
-    # limit is ours and exact, then turn any remaining bomb warning into an error.
+    # Our max_pixels is the limit, checked on the header before a pixel is decoded. Pillow's
+    # own bomb warning (between its limit and twice that) is silenced so it cannot refuse
+    # images under ours; its hard error (over twice its limit) still refuses.
     with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            image = Image.open(io.BytesIO(data))
+            # Only the sniffed format's decoder may run: Pillow would otherwise pick its own.
+            image = Image.open(io.BytesIO(data), formats=_PILLOW_FORMATS[fmt])
             width, height = image.size
             if width * height > settings.max_pixels:
                 raise DecompressionBomb(
@@ -112,10 +116,10 @@ def _open(data: bytes, fmt: str, settings: Settings) -> Image.Image:
             if getattr(image, "n_frames", 1) > 1:
                 image.seek(0)
             image.load()
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        except Image.DecompressionBombError as exc:
             raise DecompressionBomb(str(exc)) from None
         except DecompressionBomb:
             raise
-        except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as exc:
+        except Exception as exc:  # noqa: BLE001 - hostile bytes make decoders raise anything (RuntimeError…)
             raise CorruptMedia(f"cannot decode this {fmt} file: {exc}") from None
     return image

@@ -3,6 +3,8 @@
 # ISO-BMFF major/compatible brands (the ``ftyp`` box) that identify HEIF and AVIF stills.
 _AVIF_BRANDS = {b"avif", b"avis"}
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"}
+# Sizes of the DIB header that follows "BM": without this check any text starting "BM" is a bitmap.
+_BMP_HEADER_SIZES = {12, 40, 52, 56, 64, 108, 124}
 
 MIME = {
     "jpeg": "image/jpeg",
@@ -36,7 +38,7 @@ def sniff(head: bytes) -> str | None:
         return "gif"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "webp"
-    if head.startswith(b"BM") and len(head) >= 26:
+    if head.startswith(b"BM") and int.from_bytes(head[14:18], "little") in _BMP_HEADER_SIZES:
         return "bmp"
     if head.startswith((b"II*\x00", b"MM\x00*")):
         return "tiff"
