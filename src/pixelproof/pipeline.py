@@ -53,7 +53,7 @@ class Engine:
         signals = []
         t_analyzers = time.perf_counter()
         for name in names:
-            section = self._run(name, media)
+            section = self.run_analyzer(name, media)
             sections[name] = section
             signals.extend(section.signals)
         analyzers_ms = _ms(t_analyzers)
@@ -68,7 +68,7 @@ class Engine:
             timings=Timings(decode_ms=decode_ms, analyzers_ms=analyzers_ms, fusion_ms=fusion_ms, total_ms=_ms(start)),
         )
 
-    def _run(self, name: str, media: Media) -> AnalyzerSection:
+    def run_analyzer(self, name: str, media: Media) -> AnalyzerSection:
         """Run one analyzer; whatever it does, the report still gets built."""
         start = time.perf_counter()
         version = available()[name].version
