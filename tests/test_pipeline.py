@@ -51,7 +51,7 @@ def test_report_has_media_meta_sections_and_timings():
 
 
 def test_without_a_model_score_the_verdict_is_honestly_uncertain():
-    report = Engine().analyze(_jpeg(make="Canon"))
+    report = Engine().analyze(_jpeg(make="Canon"), only=["metadata"])
     assert report.verdict.label == "uncertain"
     assert report.verdict.ai_generated is None
     assert any("weak evidence" in line for line in report.verdict.explanation)
