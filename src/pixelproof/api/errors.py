@@ -2,9 +2,16 @@
 
 Clients branch on ``code``, which is stable; ``message`` is for people. Our typed errors
 carry their own code and status, so new ones need no change here.
+
+The vendor-compatible APIs answer in their vendor's error shape instead: each registers an
+``ErrorShape`` for its path prefixes (``register_error_shape``), and every error under those
+paths — from a handler, from routing (404, 405) or from the body-size middleware — is
+rendered by it from the same status, code and message.
 """
 
+from collections.abc import Callable
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,9 +41,32 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    body = ErrorResponse(error=ErrorDetail(code=code, message=message))
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+ErrorShape = Callable[[int, str, str], tuple[int, dict[str, Any]]]
+"""(status, code, message) → (the status to answer with, the body) in a vendor's shape."""
+
+
+def register_error_shape(app: FastAPI, prefixes: tuple[str, ...], shape: ErrorShape) -> None:
+    if not hasattr(app.state, "error_shapes"):
+        app.state.error_shapes = []
+    app.state.error_shapes.extend((prefix, shape) for prefix in prefixes)
+
+
+def shape_for(app, path: str) -> ErrorShape | None:
+    """The error shape registered for this request path, if any."""
+    for prefix, shape in getattr(app.state, "error_shapes", ()):
+        if path.startswith(prefix):
+            return shape
+    return None
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, shape: ErrorShape | None = None
+) -> JSONResponse:
+    if shape is not None:
+        status, body = shape(status, code, message)
+    else:
+        body = ErrorResponse(error=ErrorDetail(code=code, message=message)).model_dump()
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _code_for(status: int) -> str:
@@ -47,22 +77,26 @@ def _code_for(status: int) -> str:
     return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
 
 
+def _respond(request: Request, status: int, code: str, message: str, headers=None) -> JSONResponse:
+    return error_response(status, code, message, headers, shape_for(request.app, request.url.path))
+
+
 async def _pixelproof_error(request: Request, exc: PixelproofError) -> JSONResponse:
-    return error_response(exc.http_status, exc.code, exc.message)
+    return _respond(request, exc.http_status, exc.code, exc.message)
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    return error_response(exc.status_code, _code_for(exc.status_code), str(exc.detail), exc.headers)
+    return _respond(request, exc.status_code, _code_for(exc.status_code), str(exc.detail), exc.headers)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-    return error_response(422, InvalidRequest.code, problems)
+    return _respond(request, 422, InvalidRequest.code, problems)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     """The traceback goes to the server log (Starlette re-raises after this), never to the client."""
-    return error_response(500, "internal_error", "unexpected server error; the details are in the server log")
+    return _respond(request, 500, "internal_error", "unexpected server error; the details are in the server log")
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -3,7 +3,7 @@
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import TooLarge
-from .errors import error_response
+from .errors import error_response, shape_for
 
 MULTIPART_SLACK = 64 * 1024  # form boundaries and fields around the image itself
 
@@ -57,7 +57,8 @@ class BodySizeLimit:
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
         exc = TooLarge(f"the request is too large: uploads are limited to {self.max_upload_bytes} bytes")
-        response = error_response(exc.http_status, exc.code, exc.message, headers={"Connection": "close"})
+        shape = shape_for(scope["app"], scope["path"]) if "app" in scope else None
+        response = error_response(exc.http_status, exc.code, exc.message, {"Connection": "close"}, shape)
         await response(scope, receive, send)
 
 

@@ -1,8 +1,8 @@
-"""Command-line adapter: ``pixelproof scan | serve | keys | models``."""
+"""Command-line adapter: ``pixelproof scan | serve | keys | models | feedback | eval``."""
 
 import typer
 
-from . import keys, models, scan, serve
+from . import evaluate, feedback, keys, models, scan, serve
 
 app = typer.Typer(
     name="pixelproof",
@@ -14,6 +14,8 @@ app.command("scan")(scan.scan)
 app.command("serve")(serve.serve)
 app.add_typer(keys.app, name="keys")
 app.add_typer(models.app, name="models")
+app.add_typer(feedback.app, name="feedback")
+app.command("eval")(evaluate.eval_command)
 
 
 def main() -> None:

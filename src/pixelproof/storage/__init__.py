@@ -1,6 +1,8 @@
-"""Persistence: reports, media seen, API keys and their usage (SQLite or PostgreSQL)."""
+"""Persistence: reports, media seen, API keys with their credits and usage, and users' feedback
+(SQLite or PostgreSQL)."""
 
-from .keys import KeyInfo
+from .feedback import Feedback
+from .keys import CreditsExhausted, KeyInfo
 from .store import Store
 
-__all__ = ["KeyInfo", "Store"]
+__all__ = ["CreditsExhausted", "Feedback", "KeyInfo", "Store"]

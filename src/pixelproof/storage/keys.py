@@ -12,6 +12,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..errors import PixelproofError
+
 PREFIX = "pp_"
 _TOKEN = re.compile(r"pp_([0-9a-f]{12})_([A-Za-z0-9_-]{20,})")
 
@@ -27,6 +29,13 @@ class KeyInfo:
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class CreditsExhausted(PixelproofError):
+    """The key's balance cannot pay for this request; nothing was analyzed."""
+
+    code = "credits_exhausted"
+    http_status = 402
 
 
 def new_key_id() -> str:

@@ -6,16 +6,17 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Self
 
-from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy import Engine, create_engine, event, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..report import Report
 from . import keys
-from .keys import KeyInfo
+from .feedback import Feedback
+from .keys import CreditsExhausted, KeyInfo
 from .migrate import upgrade
-from .tables import ApiKeyRow, MediaRow, ReportRow, UsageRow
+from .tables import ApiKeyRow, FeedbackRow, MediaRow, ReportRow, UsageRow
 
 _DIALECT_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
@@ -137,10 +138,16 @@ class Store:
 
     # API keys
 
-    def create_key(self, name: str) -> tuple[KeyInfo, str]:
-        """A new key and its token; the token is returned once and never stored."""
+    def create_key(self, name: str, credits: int | None = None) -> tuple[KeyInfo, str]:
+        """A new key and its token; the token is returned once and never stored.
+
+        ``credits``: images it may have analyzed; None for no limit."""
+        if credits is not None and credits < 0:
+            raise ValueError("credits cannot be negative")
         secret = keys.new_secret()
-        row = ApiKeyRow(id=keys.new_key_id(), name=name, secret_hash=keys.hash_secret(secret), created_at=_now())
+        row = ApiKeyRow(
+            id=keys.new_key_id(), name=name, secret_hash=keys.hash_secret(secret), created_at=_now(), credits=credits
+        )
         with self._session() as session:
             session.add(row)
         return _key_info(row), keys.token(row.id, secret)
@@ -149,6 +156,11 @@ class Store:
         with self._session() as session:
             rows = session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at, ApiKeyRow.id)).all()
         return [_key_info(row) for row in rows]
+
+    def get_key(self, key_id: str) -> KeyInfo | None:
+        with self._session() as session:
+            row = session.get(ApiKeyRow, key_id)
+        return _key_info(row) if row is not None else None
 
     def has_keys(self) -> bool:
         with self._session() as session:
@@ -176,6 +188,95 @@ class Store:
         if row is None or row.revoked_at is not None or not keys.secret_matches(secret, row.secret_hash):
             return None
         return _key_info(row)
+
+    # credits: one per analyzed image, whichever API asked
+
+    def charge(self, key_id: str, amount: int = 1) -> int | None:
+        """Take ``amount`` credits from an active key in one conditional UPDATE, so concurrent
+        requests (on any number of servers) can never spend more than the balance.
+
+        Returns the balance left (None: unlimited); raises CreditsExhausted, taking nothing,
+        when the balance is short."""
+        with self._session() as session:
+            taken = session.execute(
+                update(ApiKeyRow)
+                .where(
+                    ApiKeyRow.id == key_id,
+                    ApiKeyRow.revoked_at.is_(None),
+                    or_(ApiKeyRow.credits.is_(None), ApiKeyRow.credits >= amount),
+                )
+                .values(credits=ApiKeyRow.credits - amount)  # NULL (unlimited) stays NULL
+                .returning(ApiKeyRow.credits)
+                .execution_options(synchronize_session=False)
+            ).first()
+            if taken is not None:
+                return taken.credits
+            balance = session.scalar(select(ApiKeyRow.credits).where(ApiKeyRow.id == key_id))
+        raise CreditsExhausted(
+            f"API key {key_id} has {balance or 0} credits left and this request needs {amount}"
+            f" (one per image): top it up with `pixelproof keys credit {key_id} N`"
+        )
+
+    def refund(self, key_id: str, amount: int = 1) -> None:
+        """Give back credits charged for a request that then failed."""
+        self._update_credits(key_id, ApiKeyRow.credits + amount, ApiKeyRow.credits.is_not(None))
+
+    def add_credits(self, key_id: str, amount: int) -> KeyInfo | None:
+        """Top up a key (an unlimited key stays unlimited); None when there is no such key."""
+        if amount < 1:
+            raise ValueError("a top-up must add at least one credit")
+        return self._update_credits(key_id, ApiKeyRow.credits + amount)
+
+    def set_credits(self, key_id: str, credits: int | None) -> KeyInfo | None:
+        """Set a key's balance (None: unlimited); None when there is no such key."""
+        if credits is not None and credits < 0:
+            raise ValueError("credits cannot be negative")
+        return self._update_credits(key_id, credits)
+
+    def _update_credits(self, key_id: str, value, *conditions) -> KeyInfo | None:
+        with self._session() as session:
+            session.execute(
+                update(ApiKeyRow)
+                .where(ApiKeyRow.id == key_id, *conditions)
+                .values(credits=value)
+                .execution_options(synchronize_session=False)
+            )
+            row = session.get(ApiKeyRow, key_id)
+            return _key_info(row) if row is not None else None
+
+    # feedback
+
+    def save_feedback(self, feedback: Feedback) -> None:
+        with self._session() as session:
+            session.add(
+                FeedbackRow(
+                    created_at=feedback.created_at,
+                    sha256=feedback.sha256,
+                    label=feedback.label,
+                    model=feedback.model,
+                    vendor_class=feedback.vendor_class,
+                    source_url=feedback.source_url,
+                    api_key_id=feedback.api_key_id,
+                )
+            )
+
+    def latest_feedback(self) -> list[Feedback]:
+        """The most recent label for each image (by sha256), oldest image first."""
+        with self._session() as session:
+            rows = session.scalars(select(FeedbackRow).order_by(FeedbackRow.created_at, FeedbackRow.id)).all()
+        latest = {row.sha256: row for row in rows}  # later rows replace earlier ones
+        return [
+            Feedback(
+                sha256=row.sha256,
+                label=row.label,
+                model=row.model,
+                vendor_class=row.vendor_class,
+                created_at=row.created_at,
+                source_url=row.source_url,
+                api_key_id=row.api_key_id,
+            )
+            for row in latest.values()
+        ]
 
     # usage
 

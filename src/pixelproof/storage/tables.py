@@ -73,3 +73,18 @@ class UsageRow(Base):
     api_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     images: Mapped[int] = mapped_column(Integer)
+
+
+class FeedbackRow(Base):
+    """A user's label for an image, by content hash: the server never keeps the image itself."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    label: Mapped[str] = mapped_column(String(16))  # ai | human
+    model: Mapped[str] = mapped_column(String(64))  # the vendor model named, e.g. Sightengine's genai
+    vendor_class: Mapped[str] = mapped_column(String(64))  # the class as the client sent it, e.g. not-ai
+    source_url: Mapped[str | None] = mapped_column(Text)
+    api_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"))

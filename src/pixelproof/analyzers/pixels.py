@@ -1,0 +1,131 @@
+"""The pixel detector: a calibrated P(AI) from the pixels alone, with the generator family.
+
+Metadata is easily stripped or forged, so this is the analyzer that still answers for a
+screenshot of a screenshot. A frozen CLIP ViT-B/16 (INT8, 2-core friendly) looks at the
+whole picture and at native-resolution crops; a small trained head (``weights/``) turns its
+intermediate-layer tokens into a probability, calibrated out of fold, with a band where we
+honestly say "uncertain".
+"""
+
+import os
+from typing import Literal
+
+from pydantic import BaseModel
+from PIL import Image
+
+from ..media import Media
+from ..models import ARTIFACTS, load_path
+from .base import Analyzer, Evidence, GeneratorGuess, Signal
+from .pixels_features import VIEWS, ClipBackbone, grid_crops, views
+from .pixels_head import load_head
+from .registry import register
+
+BACKBONE = "clip-vit-b16-int8"
+HEATMAP_MAX_CELLS = 4  # per side: at most 16 extra CLIP runs
+
+
+class ModelVersions(BaseModel):
+    backbone: str
+    backbone_sha256: str
+    head: str
+    head_sha256: str
+
+
+class HeatmapCell(BaseModel):
+    box: tuple[int, int, int, int]  # x, y, w, h in displayed-image pixels
+    score: float  # the region head's P(AI) for this crop (not calibrated)
+
+
+class Heatmap(BaseModel):
+    rows: int
+    cols: int
+    cells: list[HeatmapCell]
+
+
+class PixelEvidence(Evidence):
+    ai_probability: float
+    raw_score: float
+    uncertain_band: tuple[float, float]
+    label: Literal["ai", "human", "uncertain"]
+    generator: GeneratorGuess
+    views: list[str]
+    models: ModelVersions
+    heatmap: Heatmap | None = None
+
+    def signals(self) -> list[Signal]:
+        low, high = self.uncertain_band
+        p = self.ai_probability
+        if self.label == "uncertain":
+            summary = f"The pixel model's probability {p:.2f} is inside its uncertain band ({low:.2f}–{high:.2f})."
+        else:
+            side = "AI-generated" if self.label == "ai" else "a real (non-AI) image"
+            summary = f"The pixel model rates this as {side} (probability of AI {p:.2f})."
+        return [
+            Signal(
+                kind="pixels",
+                points_to=None if self.label == "uncertain" else self.label,
+                strength="weak" if self.label == "uncertain" else "strong",
+                summary=summary,
+                ai_probability=p,
+                uncertain_band=self.uncertain_band,
+                generator=self.generator,
+            )
+        ]
+
+
+def _threads() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+@register
+class PixelAnalyzer(Analyzer):
+    name = "pixels"
+    version = "1.0.0"
+    evidence_model = PixelEvidence
+    description = "Calibrated P(AI) from the pixels (frozen CLIP ViT-B/16 + trained head), generator family, heatmap."
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        model_path = load_path(BACKBONE, settings)  # ModelMissing / ModelTampered: a clear error
+        self.backbone = ClipBackbone(model_path, threads=_threads())
+        self.head, head_sha256 = load_head()
+        self.models = ModelVersions(
+            backbone=BACKBONE,
+            backbone_sha256=ARTIFACTS[BACKBONE].sha256,
+            head=self.head.info.get("version", "unversioned"),
+            head_sha256=head_sha256,
+        )
+
+    def analyze(self, media: Media, *, heatmap: bool | None = None) -> PixelEvidence:
+        tokens = self.backbone.tokens(views(media.rgb))
+        raw = float(self.head.detector(tokens))
+        p = self.head.probability(raw)
+        low, high = self.head.band
+        label = "ai" if p >= high else "human" if p < low else "uncertain"
+        return PixelEvidence(
+            ai_probability=round(p, 4),
+            raw_score=round(raw, 4),
+            uncertain_band=(low, high),
+            label=label,
+            generator=self._generator(tokens),
+            views=list(VIEWS),
+            models=self.models,
+            heatmap=self._heatmap(media) if (self.settings.heatmap if heatmap is None else heatmap) else None,
+        )
+
+    def _generator(self, tokens) -> GeneratorGuess:
+        probs = self.head.family_probabilities(tokens)
+        best = max(probs, key=probs.get)
+        family = best if probs[best] >= self.head.family_min_probability else "unknown"
+        return GeneratorGuess(family=family, probabilities=probs)
+
+    def _heatmap(self, media: Media) -> Heatmap:
+        crops, boxes = grid_crops(Image.fromarray(media.rgb), HEATMAP_MAX_CELLS)
+        scale = min(media.rgb.shape[:2]) / max(min(media.rgb.shape[:2]), 224)  # boxes of upscaled small images
+        tokens = self.backbone.tokens(crops)
+        cells = [
+            HeatmapCell(box=tuple(round(v * scale) for v in box), score=round(self.head.region_score(t[None]), 4))
+            for box, t in zip(boxes, tokens, strict=True)
+        ]
+        xs, ys = sorted({c.box[0] for c in cells}), sorted({c.box[1] for c in cells})
+        return Heatmap(rows=len(ys), cols=len(xs), cells=cells)

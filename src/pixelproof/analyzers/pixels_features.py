@@ -1,0 +1,120 @@
+"""What the pixel detector looks at: CLIP's residual stream over a few views of the image.
+
+One view is the whole picture shrunk to 224 px, which carries the semantic cues (odd
+hands, impossible text, "rendered" look). The others are 224 px crops at the stored
+resolution, untouched by resizing, because upsampling and denoising traces live in the
+finest pixels and shrinking erases them. For each view we keep, per encoder layer, the CLS
+token and the mean of the patch tokens: early layers describe texture, late ones meaning.
+
+Training (``training/``) and the analyzer both call this module, so they see the same
+features by construction.
+"""
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..models.surgery import LAYERS, layer_output
+
+SIZE = 224
+CLIP_MEAN = np.array([0.48145466, 0.4578275, 0.40821073], dtype=np.float32)
+CLIP_STD = np.array([0.26862954, 0.26130258, 0.27577711], dtype=np.float32)
+NATIVE_CENTRES = ((0.5, 0.5), (0.25, 0.25), (0.75, 0.75))  # fractions of width, height
+VIEWS = ("global",) + tuple(f"native{i}" for i in range(len(NATIVE_CENTRES)))
+
+
+def global_view(image: Image.Image) -> Image.Image:
+    """CLIP's own preprocessing: shorter side to 224 (bicubic), centre crop."""
+    w, h = image.size
+    scale = SIZE / min(w, h)
+    size = (max(SIZE, round(w * scale)), max(SIZE, round(h * scale)))
+    resized = image.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
+    left, top = (size[0] - SIZE) // 2, (size[1] - SIZE) // 2
+    return resized.crop((left, top, left + SIZE, top + SIZE))
+
+
+def _at_least_224(image: Image.Image) -> Image.Image:
+    w, h = image.size
+    if min(w, h) >= SIZE:
+        return image
+    scale = SIZE / min(w, h)
+    return image.resize((max(SIZE, round(w * scale)), max(SIZE, round(h * scale))), Image.Resampling.BICUBIC)
+
+
+def native_crop(image: Image.Image, cx: float, cy: float) -> Image.Image:
+    """A 224 px crop centred at (cx, cy) (fractions), clamped inside the image, no resizing."""
+    image = _at_least_224(image)
+    w, h = image.size
+    left = min(max(round(cx * w) - SIZE // 2, 0), w - SIZE)
+    top = min(max(round(cy * h) - SIZE // 2, 0), h - SIZE)
+    return image.crop((left, top, left + SIZE, top + SIZE))
+
+
+def grid_crops(image: Image.Image, max_cells: int = 4) -> tuple[list[Image.Image], list[tuple[int, int, int, int]]]:
+    """Native-resolution tiles covering the image on a grid of at most ``max_cells`` per side."""
+    image = _at_least_224(image)
+    w, h = image.size
+    cols, rows = min(max_cells, -(-w // SIZE)), min(max_cells, -(-h // SIZE))
+    crops, boxes = [], []
+    for r in range(rows):
+        for c in range(cols):
+            left = round(c * (w - SIZE) / max(cols - 1, 1))
+            top = round(r * (h - SIZE) / max(rows - 1, 1))
+            crops.append(image.crop((left, top, left + SIZE, top + SIZE)))
+            boxes.append((left, top, SIZE, SIZE))
+    return crops, boxes
+
+
+def views(rgb: np.ndarray) -> list[Image.Image]:
+    """The fixed views the detector scores, in ``VIEWS`` order."""
+    image = Image.fromarray(rgb)
+    return [global_view(image)] + [native_crop(image, cx, cy) for cx, cy in NATIVE_CENTRES]
+
+
+def to_tensor(crops: list[Image.Image]) -> np.ndarray:
+    """N×3×224×224 float32, normalised with CLIP's mean and std."""
+    batch = np.stack([np.asarray(c.convert("RGB"), dtype=np.float32) for c in crops]) / 255.0
+    return ((batch - CLIP_MEAN) / CLIP_STD).transpose(0, 3, 1, 2).copy()
+
+
+class ClipBackbone:
+    """The frozen CLIP image tower: crops in, per-layer CLS and mean tokens out."""
+
+    def __init__(self, model_path: Path, threads: int = 2):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+        self.outputs = [layer_output(layer) for layer in range(LAYERS)]
+
+    def tokens(self, crops: list[Image.Image]) -> np.ndarray:
+        """N×2×12×768 float32: [:, 0] CLS token, [:, 1] mean of patch tokens, per layer.
+
+        Crops run one at a time: on 2 cores this INT8 graph is faster at batch 1 than batched.
+        """
+        out = []
+        for crop in crops:
+            layers = self.session.run(self.outputs, {"pixel_values": to_tensor([crop])})
+            stream = np.concatenate(layers, axis=0)  # 12×197×768
+            out.append(np.stack([stream[:, 0], stream[:, 1:].mean(axis=1)]))
+        return np.stack(out).astype(np.float32)
+
+
+POOLS = ("cls", "mean")
+
+
+def vectorize(tokens: np.ndarray, parts: list[dict]) -> np.ndarray:
+    """One feature vector from V×2×12×768 tokens, as a head's ``parts`` describe it.
+
+    Each part averages the tokens of some views (``views``: indices into the first axis),
+    then takes one pooling (``pool``) of some ``layers``; parts are concatenated.
+    """
+    chunks = []
+    for part in parts:
+        pooled = tokens[part["views"]].mean(axis=0)[POOLS.index(part["pool"])]
+        chunks.append(pooled[part["layers"]].ravel())
+    return np.concatenate(chunks)

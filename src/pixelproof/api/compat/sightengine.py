@@ -1,0 +1,288 @@
+"""Sightengine-compatible ``/1.0/check.json`` (``models=genai``) and ``/1.0/feedback.json``.
+
+A thin translation of the report: ``type.ai_generated`` is the fused verdict's probability.
+Credentials are the ``api_user`` / ``api_secret`` pair that ``pixelproof keys create`` prints
+(our key id and secret), sent as query or form fields like Sightengine's own.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from ...errors import MediaError, PixelproofError, UrlFetchFailed, UrlRefused
+from ...ingest import fetch_url
+from ...media import decode
+from ...storage import CreditsExhausted, Feedback, KeyInfo
+from ..analysis import analyze_image
+from ..analyze import split_names
+from ..errors import InvalidRequest
+from .common import documented, read_form, require_score
+
+PATHS = ("/1.0/",)
+router = APIRouter(prefix="/1.0", tags=["Sightengine-compatible"])
+
+SERVED = ("genai",)
+NOT_YET = {"deepfake": "this server has no faces analyzer yet, so it cannot score deepfakes"}
+FEEDBACK_LABELS = {"genai": {"ai": "ai", "not-ai": "human"}}  # Sightengine's classes → our labels
+
+
+class UnknownModel(PixelproofError):
+    code = "unknown_model"
+    http_status = 400
+
+
+class ModelUnavailable(PixelproofError):
+    """A Sightengine model this server knows of but cannot answer for (yet)."""
+
+    code = "model_unavailable"
+    http_status = 501
+
+
+class RequestInfo(BaseModel):
+    id: str
+    timestamp: float
+    operations: int
+
+
+class MediaInfo(BaseModel):
+    id: str  # med_<sha256 of the bytes>
+    uri: str | None  # the URL, or the uploaded file's name
+
+
+class TypeScores(BaseModel):
+    ai_generated: float
+
+
+class CheckResponse(BaseModel):
+    status: Literal["success"] = "success"
+    request: RequestInfo
+    type: TypeScores
+    media: MediaInfo
+
+
+class FeedbackResponse(BaseModel):
+    status: Literal["success"] = "success"
+    request: RequestInfo
+    media: MediaInfo
+
+
+class ErrorInfo(BaseModel):
+    type: str
+    code: int  # the HTTP status
+    message: str
+
+
+class Failure(BaseModel):
+    status: Literal["failure"] = "failure"
+    request: RequestInfo
+    error: ErrorInfo
+
+
+_ERROR_TYPES = {
+    "unauthorized": "credentials_error",
+    CreditsExhausted.code: "usage_limit",
+    InvalidRequest.code: "argument_error",
+    UnknownModel.code: "argument_error",
+    UrlRefused.code: "media_error",
+    UrlFetchFailed.code: "media_error",
+    "not_found": "request_error",
+    "method_not_allowed": "request_error",
+    "unsupported_content_type": "request_error",
+}
+_MEDIA_CODES = {cls.code for cls in MediaError.__subclasses__()}
+
+
+def error_shape(status: int, code: str, message: str) -> tuple[int, dict]:
+    kind = _ERROR_TYPES.get(code) or ("media_error" if code in _MEDIA_CODES else None)
+    kind = kind or ("api_error" if status >= 500 else "request_error")
+    failure = Failure(request=_request_info(0), error=ErrorInfo(type=kind, code=status, message=message))
+    return status, failure.model_dump()
+
+
+def _request_info(operations: int, request_id: str | None = None, at: datetime | None = None) -> RequestInfo:
+    return RequestInfo(
+        id=f"req_{request_id or uuid.uuid4()}", timestamp=(at or datetime.now(UTC)).timestamp(), operations=operations
+    )
+
+
+def _authenticate(request: Request, fields: dict[str, str]) -> KeyInfo | None:
+    if request.app.state.open_access:
+        return None
+    user, secret = fields.get("api_user"), fields.get("api_secret")
+    if not user or not secret:
+        raise HTTPException(401, "api_user and api_secret are required (as printed by `pixelproof keys create`)")
+    key = request.app.state.store.verify_pair(user, secret)
+    if key is None:
+        raise HTTPException(401, "incorrect api_user or api_secret, or the key was revoked")
+    return key
+
+
+def _models(value: str | None) -> list[str]:
+    """The requested models, refused before any work when one cannot be answered."""
+    models = list(dict.fromkeys(split_names([value or ""])))
+    if not models:
+        raise InvalidRequest("missing argument: models (this server answers models=genai)")
+    for model in models:
+        if model in NOT_YET:
+            raise ModelUnavailable(f"model {model!r} is not available: {NOT_YET[model]}; request models=genai")
+        if model not in SERVED:
+            raise UnknownModel(f"unknown model {model!r}: this server answers models=genai")
+    return models
+
+
+def _one_source(image: bytes | None, url: str | None) -> None:
+    if (image is None) == (not url):
+        raise InvalidRequest("send exactly one of a 'media' file upload or a 'url'")
+
+
+async def _check(request: Request, fields: dict[str, str], image: bytes | None, filename: str | None) -> JSONResponse:
+    key = _authenticate(request, fields)
+    models = _models(fields.get("models"))
+    url = fields.get("url") or None
+    _one_source(image, url)
+    analyzed = await run_in_threadpool(
+        analyze_image, request.app.state, key, image=image, url=url, require=require_score
+    )
+    report = analyzed.report
+    body = CheckResponse(
+        request=_request_info(len(models), report.id, report.created_at),
+        type=TypeScores(ai_generated=report.verdict.ai_generated),
+        media=MediaInfo(id=f"med_{report.media.sha256}", uri=url or filename),
+    )
+    return JSONResponse(body.model_dump())
+
+
+_ERRORS = documented(
+    Failure,
+    *(400, 401, 402, 413, 415, 422, 500, 501, 503),
+    s501="A model this server cannot answer yet (deepfake)",
+    s503="No score for this image (e.g. the pixel model is missing)",
+)
+_CREDENTIALS = "Your pixelproof key id (`api_user`) and secret (`api_secret`), as `pixelproof keys create` prints them."
+
+
+def _upload_doc(fields: dict[str, str]) -> dict:
+    properties = {"media": {"type": "string", "format": "binary", "description": "The image."}}
+    properties |= {name: {"type": "string", "description": text} for name, text in fields.items()}
+    schema = {"type": "object", "properties": properties}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
+_CHECK_FIELDS = {
+    "models": "Comma-separated models: `genai` (`deepfake` answers 501 until a faces analyzer exists).",
+    "url": "Instead of `media`: the image's URL.",
+    "api_user": _CREDENTIALS,
+    "api_secret": _CREDENTIALS,
+}
+
+
+@router.get("/check.json", response_model=CheckResponse, responses=_ERRORS, summary="Sightengine check: an image URL")
+async def check_url(
+    request: Request,
+    models: Annotated[str, Query(description=_CHECK_FIELDS["models"])],
+    url: Annotated[str, Query(description="The image's URL.")],
+    api_user: Annotated[str | None, Query(description=_CREDENTIALS)] = None,
+    api_secret: Annotated[str | None, Query(description=_CREDENTIALS)] = None,
+) -> JSONResponse:
+    """`type.ai_generated` is the fused verdict's P(AI); one credit per image."""
+    fields = {"models": models, "url": url, "api_user": api_user or "", "api_secret": api_secret or ""}
+    return await _check(request, fields, None, None)
+
+
+@router.post(
+    "/check.json",
+    response_model=CheckResponse,
+    responses=_ERRORS,
+    summary="Sightengine check: an uploaded image",
+    openapi_extra=_upload_doc(_CHECK_FIELDS),
+)
+async def check_upload(request: Request) -> JSONResponse:
+    """Multipart `media` (or a `url` field); fields may also come in the query string."""
+    form = await read_form(request, "media")
+    return await _check(request, {**request.query_params, **form.fields}, form.file, form.filename)
+
+
+_FEEDBACK_FIELDS = {
+    "model": "The model the label is about: `genai`.",
+    "class": "`ai` or `not-ai`.",
+    "url": "Instead of `media`: the image's URL.",
+    "api_user": _CREDENTIALS,
+    "api_secret": _CREDENTIALS,
+}
+
+
+async def _feedback(request: Request, fields: dict[str, str], image: bytes | None, filename: str | None):
+    key = _authenticate(request, fields)
+    model, vendor_class, url = fields.get("model"), fields.get("class"), fields.get("url") or None
+    classes = FEEDBACK_LABELS.get(model or "")
+    if classes is None:
+        raise InvalidRequest(f"feedback is stored for model=genai only, not {model!r}")
+    if vendor_class not in classes:
+        raise InvalidRequest(f"class must be one of {', '.join(classes)} for model {model}, not {vendor_class!r}")
+    _one_source(image, url)
+    settings = request.app.state.settings
+
+    def media_hash() -> str:
+        return decode(image if image is not None else fetch_url(url, settings), settings).meta.sha256
+
+    sha256 = await run_in_threadpool(media_hash)
+    feedback = Feedback(
+        sha256=sha256,
+        label=classes[vendor_class],
+        model=model,
+        vendor_class=vendor_class,
+        created_at=datetime.now(UTC),
+        source_url=url,
+        api_key_id=key.id if key else None,
+    )
+    await run_in_threadpool(request.app.state.store.save_feedback, feedback)
+    body = FeedbackResponse(request=_request_info(0), media=MediaInfo(id=f"med_{sha256}", uri=url or filename))
+    return JSONResponse(body.model_dump())
+
+
+_FEEDBACK_ERRORS = documented(Failure, 400, 401, 413, 415, 422, 500)
+
+
+@router.get(
+    "/feedback.json",
+    response_model=FeedbackResponse,
+    responses=_FEEDBACK_ERRORS,
+    summary="Sightengine feedback: label an image URL",
+)
+async def feedback_url(
+    request: Request,
+    model: Annotated[str, Query(description=_FEEDBACK_FIELDS["model"])],
+    vendor_class: Annotated[str, Query(alias="class", description=_FEEDBACK_FIELDS["class"])],
+    url: Annotated[str, Query(description="The image's URL.")],
+    api_user: Annotated[str | None, Query(description=_CREDENTIALS)] = None,
+    api_secret: Annotated[str | None, Query(description=_CREDENTIALS)] = None,
+) -> JSONResponse:
+    """Stores your label against the image's SHA-256 (never the image); free of charge.
+    `pixelproof feedback export` turns the labels into a manifest `pixelproof eval` reads."""
+    fields = {
+        "model": model,
+        "class": vendor_class,
+        "url": url,
+        "api_user": api_user or "",
+        "api_secret": api_secret or "",
+    }
+    return await _feedback(request, fields, None, None)
+
+
+@router.post(
+    "/feedback.json",
+    response_model=FeedbackResponse,
+    responses=_FEEDBACK_ERRORS,
+    summary="Sightengine feedback: label an uploaded image",
+    openapi_extra=_upload_doc(_FEEDBACK_FIELDS),
+)
+async def feedback_upload(request: Request) -> JSONResponse:
+    """Multipart `media` (or a `url` field) with `model` and `class`; free of charge."""
+    form = await read_form(request, "media")
+    return await _feedback(request, {**request.query_params, **form.fields}, form.file, form.filename)

@@ -1,0 +1,193 @@
+"""Winston AI-compatible ``POST /v2/image-detection``: a URL in, the verdict with its C2PA,
+metadata and watermark evidence out.
+
+Winston takes URLs only. A private deployment fetching from its own hosts lists them in the
+``url_allow`` setting (``pixelproof serve --url-allow``); everything else private is refused.
+"""
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.concurrency import run_in_threadpool
+
+from ...analyzers.c2pa import Action, C2paEvidence, Manifest
+from ...analyzers.metadata import WINSTON_EXIF, MetadataEvidence
+from ...analyzers.watermark import WatermarkEvidence
+from ...errors import MediaError, UrlFetchFailed, UrlRefused
+from ...media import decode
+from ...report import Report
+from ...settings import Settings
+from ..analysis import analyze_image
+from ..auth import ApiKey
+from ..errors import InvalidRequest
+from .common import documented, require_score
+
+PATHS = ("/v2/image-detection",)
+router = APIRouter(tags=["Winston AI-compatible"])
+
+FORMATS = ("jpeg", "png", "webp")
+MIN_SIDE = 256
+CREDITS_PER_IMAGE = 300  # Winston's price of an image; our balance counts images
+IPTC_SOURCE_TYPES = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+
+
+class DetectionRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    url: str = Field(description="http(s) URL of a JPG, PNG or WEBP image, at least 256×256 pixels.")
+    version: Literal["1", "2", "latest"] = Field(
+        "2", description="Accepted for compatibility; every version is answered by this server's detector."
+    )
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _as_text(cls, value):
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class WinstonManifest(BaseModel):
+    """The seed document's manifest fields that a read manifest has; the others (vendor,
+    credentials, thumbnail, ingredient_paths, ta_url, private_key, sign_cert) are omitted."""
+
+    claim_generator: str | None = None
+    title: str | None = None
+    ingredients: list[dict[str, str]] | None = None
+    assertions: dict[str, Any] | None = None
+    alg: str | None = None
+
+
+class WinstonC2pa(BaseModel):
+    active_manifest: WinstonManifest | None
+    manifests: dict[str, WinstonManifest]
+
+
+class DetectionResponse(BaseModel):
+    score: int = Field(description="0 (AI) to 100 (human): 100 × (1 − P(AI)), rounded.")
+    human_probability: float
+    ai_probability: float
+    version: str = Field(description="The pixelproof version that made the report.")
+    mime_type: str
+    c2pa: WinstonC2pa | None = Field(description="null: no readable C2PA manifest store.")
+    exif: dict[str, str | list[str]] | None = Field(
+        description="Winston's IPTC/XMP/EXIF field set, keys present only where the metadata has them;"
+        " null when the metadata analyzer did not process the image."
+    )
+    ai_watermark_detected: bool | None = Field(description="null: the watermark analyzer did not process the image.")
+    ai_watermark_issuers: list[str] | None
+    credits_used: int
+    credits_remaining: int | None = Field(description="null: the key has no credit limit.")
+
+
+class WinstonError(BaseModel):
+    error: str  # our stable error code
+    description: str
+
+
+_BAD_REQUEST = {InvalidRequest.code, UrlRefused.code, UrlFetchFailed.code} | {
+    c.code for c in MediaError.__subclasses__()
+}
+
+
+def error_shape(status: int, code: str, message: str) -> tuple[int, dict]:
+    """Winston answers ``{"error", "description"}``, with 400 for any request or image it cannot use."""
+    if code in _BAD_REQUEST and code != "too_large":
+        status = 400
+    return status, WinstonError(error=code, description=message).model_dump()
+
+
+def _accept(settings: Settings):
+    """Winston's own rules on top of ours: JPG/PNG/WEBP only, at least 256×256. Checked by our
+    decoder with those limits before any analyzer runs (one extra decode, cheap next to the
+    analyzers), so the refusal is the decoder's own typed error."""
+    winston = settings.model_copy(
+        update={
+            "formats": tuple(f for f in FORMATS if f in settings.formats),
+            "min_side": max(settings.min_side, MIN_SIDE),
+        }
+    )
+    return lambda data: decode(data, winston)
+
+
+def _action(action: Action) -> dict[str, str]:
+    """In C2PA's own JSON names, the IPTC term with its namespace back."""
+    entry = {
+        "action": action.action,
+        "softwareAgent": action.software_agent,
+        "digitalSourceType": IPTC_SOURCE_TYPES + action.digital_source_type if action.digital_source_type else None,
+    }
+    return {name: value for name, value in entry.items() if value}
+
+
+def _manifest(manifest: Manifest) -> WinstonManifest:
+    assertions: dict[str, Any] = {}
+    if manifest.actions:
+        assertions["c2pa.actions"] = {"actions": [_action(a) for a in manifest.actions]}
+    if manifest.training_mining:
+        assertions["c2pa.training-mining"] = {"entries": {k: {"use": v} for k, v in manifest.training_mining.items()}}
+    return WinstonManifest(
+        claim_generator=manifest.claim_generator,
+        title=manifest.title,
+        ingredients=[i.model_dump(exclude_none=True) for i in manifest.ingredients] or None,
+        assertions=assertions or None,
+        alg=manifest.signer.algorithm if manifest.signer else None,
+    )
+
+
+def _c2pa(evidence: C2paEvidence | None) -> dict | None:
+    if evidence is None or not evidence.manifests:
+        return None
+    manifests = {m.label: _manifest(m).model_dump(exclude_none=True) for m in evidence.manifests}
+    return {"active_manifest": manifests.get(evidence.active_manifest), "manifests": manifests}
+
+
+def _exif(evidence: MetadataEvidence | None) -> dict | None:
+    if evidence is None:
+        return None
+    fields = evidence.iptc.model_dump()
+    return {winston: fields[ours] for winston, ours, _, _ in WINSTON_EXIF if fields[ours]}
+
+
+def translate(report: Report, credits_left: int | None) -> dict:
+    p = report.verdict.ai_generated
+    watermark = report.evidence("watermark", WatermarkEvidence)
+    body = DetectionResponse(
+        score=round(100 * (1 - p)),
+        human_probability=round(1 - p, 4),
+        ai_probability=p,
+        version=report.pixelproof_version,
+        mime_type=report.media.mime_type,
+        c2pa=None,
+        exif=None,
+        ai_watermark_detected=watermark.ai_watermark_detected if watermark else None,
+        ai_watermark_issuers=watermark.ai_watermark_issuers if watermark else None,
+        credits_used=CREDITS_PER_IMAGE,
+        credits_remaining=credits_left * CREDITS_PER_IMAGE if credits_left is not None else None,
+    ).model_dump()
+    # built apart so that absent manifest and exif fields are omitted, not null
+    body["c2pa"] = _c2pa(report.evidence("c2pa", C2paEvidence))
+    body["exif"] = _exif(report.evidence("metadata", MetadataEvidence))
+    return body
+
+
+@router.post(
+    "/v2/image-detection",
+    response_model=DetectionResponse,
+    summary="Winston AI image detection",
+    responses=documented(
+        WinstonError,
+        *(400, 401, 402, 413, 422, 500, 503),
+        s400="Bad request: a malformed body, a refused or failed URL, or an image Winston would not take",
+        s422="Not sent: invalid requests are answered 400, as Winston does",
+        s503="No score for this image (e.g. the pixel model is missing)",
+    ),
+)
+async def image_detection(request: Request, key: ApiKey, body: Annotated[DetectionRequest, Body()]) -> JSONResponse:
+    """Fetches the URL, analyzes the image and answers in Winston's shape. Costs one credit
+    (Winston counts it as 300); 402 and nothing analyzed when the key has none left."""
+    state = request.app.state
+    analyzed = await run_in_threadpool(
+        analyze_image, state, key, url=body.url, accept=_accept(state.settings), require=require_score
+    )
+    return JSONResponse(translate(analyzed.report, analyzed.credits_left))

@@ -1,0 +1,1 @@
+"""Accuracy measurement: the evaluation variants, the metrics, and `pixelproof eval`."""

@@ -1,0 +1,91 @@
+"""The three forms every evaluation image is scored in.
+
+* ``as-is``: the file as given, metadata and all.
+* ``stripped``: the same stored pixels with no metadata, which is what most uploads look like
+  after a social network or a messenger. JPEG and PNG are stripped losslessly at the byte
+  level (their compression history is kept); other formats are re-saved as lossless PNG.
+* ``degraded``: the displayed image shrunk to at most 1024 px on its longer side and saved as
+  JPEG quality 75, the typical fate of a shared picture.
+"""
+
+import io
+import struct
+
+from PIL import Image
+
+from ..media import decode
+from ..settings import Settings
+
+VARIANTS = ("as-is", "stripped", "degraded")
+DEGRADED_MAX_SIDE = 1024
+DEGRADED_QUALITY = 75
+
+# JPEG segments that define the pixels; APP1-13/15 (EXIF, XMP, ICC, IPTC, C2PA...) and COM go.
+_JPEG_KEEP_APP = {0xE0, 0xEE}  # JFIF, Adobe (its colour transform flag changes the pixels)
+_PNG_KEEP = {b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"}
+
+
+def _strip_jpeg(data: bytes) -> bytes | None:
+    out, pos = bytearray(data[:2]), 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        segment = data[pos : pos + 2 + length]
+        if marker == 0xDA:  # start of scan: the rest is image data
+            return bytes(out + data[pos:])
+        if not (0xE0 <= marker <= 0xEF or marker == 0xFE) or marker in _JPEG_KEEP_APP:
+            out += segment
+        pos += 2 + length
+    return None
+
+
+def _strip_png(data: bytes) -> bytes | None:
+    out, pos = bytearray(data[:8]), 8
+    while pos + 12 <= len(data):
+        length = struct.unpack(">I", data[pos : pos + 4])[0]
+        kind = data[pos + 4 : pos + 8]
+        if kind in _PNG_KEEP:
+            out += data[pos : pos + 12 + length]
+        if kind == b"IEND":
+            return bytes(out)
+        pos += 12 + length
+    return None
+
+
+def stripped(data: bytes, settings: Settings | None = None) -> bytes:
+    media = decode(data, settings)
+    lossless = {"jpeg": _strip_jpeg, "png": _strip_png}.get(media.meta.format)
+    if lossless and (result := lossless(data)) is not None:
+        return result
+    image = media.image
+    if image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    buf = io.BytesIO()
+    image.save(buf, "PNG", icc_profile=None)
+    return buf.getvalue()
+
+
+def degraded(data: bytes, settings: Settings | None = None) -> bytes:
+    image = Image.fromarray(decode(data, settings).rgb)
+    scale = DEGRADED_MAX_SIDE / max(image.size)
+    if scale < 1:
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.BICUBIC)
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=DEGRADED_QUALITY)
+    return buf.getvalue()
+
+
+def variant(name: str, data: bytes, settings: Settings | None = None) -> bytes:
+    if name == "as-is":
+        return data
+    if name == "stripped":
+        return stripped(data, settings)
+    if name == "degraded":
+        return degraded(data, settings)
+    raise ValueError(f"unknown variant {name!r}; known: {', '.join(VARIANTS)}")

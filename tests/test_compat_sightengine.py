@@ -1,0 +1,156 @@
+"""Sightengine compatibility, proven with the official ``sightengine==1.4.0`` client, unchanged:
+only its endpoint points at a real `pixelproof serve`."""
+
+import csv
+import hashlib
+
+import httpx
+import pytest
+from sightengine.client import SightengineClient
+
+from pixelproof.evaluation.runner import read_labeled
+
+from .compat_support import ai_declared, image, image_host, new_key, pair, start_compat_server
+from .conftest import pixelproof_cli
+
+
+@pytest.fixture(scope="module")
+def server(start_server, tmp_path_factory):
+    return start_compat_server(start_server, tmp_path_factory)
+
+
+def client(server, token: str | None = None) -> SightengineClient:
+    official = SightengineClient(*pair(token or server.token))
+    official.endpoint = f"{server.base_url}/"
+    return official
+
+
+def check(server, *models: str, token: str | None = None):
+    checker = client(server, token).check(*models)
+    checker.endpoint = f"{server.base_url}/1.0/"
+    return checker
+
+
+def stored_report(server, output: dict) -> dict:
+    report_id = output["request"]["id"].removeprefix("req_")
+    with server.client() as c:
+        return c.get(f"/v1/reports/{report_id}").raise_for_status().json()
+
+
+def assert_failure(output: dict, kind: str, code: int) -> str:
+    assert output["status"] == "failure", output
+    assert set(output) == {"status", "request", "error"}
+    assert output["request"]["id"].startswith("req_") and output["request"]["operations"] == 0
+    assert (output["error"]["type"], output["error"]["code"]) == (kind, code)
+    return output["error"]["message"]
+
+
+def test_set_url_answers_with_the_verdict_probability(server):
+    data = ai_declared("JPEG")
+    with image_host({"/harbour.jpg": data}) as host:
+        output = check(server, "genai").set_url(f"{host}/harbour.jpg")
+    assert output["status"] == "success", output
+    report = stored_report(server, output)
+    assert output["type"] == {"ai_generated": report["verdict"]["ai_generated"]} == {"ai_generated": 0.99}
+    assert output["request"]["operations"] == 1
+    assert output["request"]["timestamp"] > 0
+    assert output["media"] == {"id": f"med_{hashlib.sha256(data).hexdigest()}", "uri": f"{host}/harbour.jpg"}
+
+
+def test_set_file_and_set_bytes_upload_the_image(server, tmp_path):
+    path = tmp_path / "upload.png"
+    path.write_bytes(ai_declared())
+    from_file = check(server, "genai").set_file(str(path))
+    from_bytes = check(server, "genai").set_bytes(ai_declared("JPEG"))
+    for output in (from_file, from_bytes):
+        assert output["status"] == "success", output
+        assert output["type"]["ai_generated"] == stored_report(server, output)["verdict"]["ai_generated"]
+    assert from_file["media"]["uri"] == "upload.png"
+
+
+def test_no_score_is_an_honest_failure_that_costs_nothing(server):
+    token = new_key(server, "--credits", "1")
+    output = check(server, "genai", token=token).set_bytes(image())  # no evidence, and no pixel model here
+    message = assert_failure(output, "api_error", 503)
+    assert "no AI-generated probability" in message and "pixelproof models fetch" in message
+    again = check(server, "genai", token=token).set_bytes(ai_declared())
+    assert again["status"] == "success", "the failed request must not have spent the only credit"
+
+
+def test_deepfake_is_a_clear_per_model_error_until_a_faces_analyzer_exists(server):
+    for models in (("deepfake",), ("genai", "deepfake")):
+        output = check(server, *models).set_bytes(ai_declared())
+        assert "deepfake" in assert_failure(output, "api_error", 501)
+
+
+def test_unknown_or_missing_models_are_argument_errors(server):
+    assert "nudity-2.1" in assert_failure(check(server, "nudity-2.1").set_bytes(image()), "argument_error", 400)
+    assert "models" in assert_failure(check(server, "").set_bytes(image()), "argument_error", 400)
+
+
+def test_bad_credentials_are_credentials_errors(server):
+    key_id, _ = pair(server.token)
+    wrong = SightengineClient(key_id, "not-the-secret-at-all-0123456789").check("genai")
+    wrong.endpoint = f"{server.base_url}/1.0/"
+    assert_failure(wrong.set_bytes(image()), "credentials_error", 401)
+    response = httpx.post(f"{server.base_url}/1.0/check.json", data={"models": "genai"}, files={"media": image()})
+    assert_failure(response.json(), "credentials_error", 401)
+
+
+def test_exhausted_key_gets_a_usage_limit_failure_and_nothing_is_analyzed(server):
+    token = new_key(server, "--credits", "1")
+    assert check(server, "genai", token=token).set_bytes(ai_declared())["status"] == "success"
+    message = assert_failure(check(server, "genai", token=token).set_bytes(ai_declared()), "usage_limit", 402)
+    assert "keys credit" in message
+
+
+def test_bad_media_and_urls_are_media_errors(server):
+    assert_failure(check(server, "genai").set_bytes(b"%PDF-1.7 not an image"), "media_error", 415)
+    assert_failure(check(server, "genai").set_url("http://10.1.2.3/x.jpg"), "media_error", 400)
+
+
+def test_unknown_paths_answer_in_the_sightengine_shape(server):
+    response = httpx.get(f"{server.base_url}/1.0/nope.json")
+    assert_failure(response.json(), "request_error", 404)
+
+
+def test_feedback_is_stored_by_hash_and_exported_for_eval(server, tmp_path):
+    images = tmp_path / "images"
+    images.mkdir()
+    labelled = {"made.png": (ai_declared(), "ai"), "photo.png": (image(), "not-ai")}
+    for name, (data, _) in labelled.items():
+        (images / name).write_bytes(data)
+    official = client(server)
+    with image_host({"/made.png": labelled["made.png"][0]}) as host:
+        by_url = official.feedback("genai", "ai", f"{host}/made.png")
+    by_file = official.feedback("genai", "not-ai", str(images / "photo.png"))
+    for output, name in ((by_url, "made.png"), (by_file, "photo.png")):
+        assert output["status"] == "success", output
+        assert output["media"]["id"] == f"med_{hashlib.sha256(labelled[name][0]).hexdigest()}"
+    unheld = official.feedback("genai", "ai", str(_write(tmp_path / "elsewhere.png", image())))
+    assert unheld["status"] == "success"
+    assert_failure(official.feedback("genai", "maybe", str(images / "photo.png")), "argument_error", 400)
+    assert_failure(official.feedback("nudity-2.1", "safe", str(images / "photo.png")), "argument_error", 400)
+
+    out = tmp_path / "labels" / "feedback.csv"
+    result = pixelproof_cli("feedback", "export", str(out), "--images", str(images), *server.store_args)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open()))
+    by_hash = {row["sha256"]: row for row in rows}
+    assert {by_hash[hashlib.sha256(d).hexdigest()]["label"] for d, _ in labelled.values()} == {"ai", "human"}
+    unmatched = by_hash[hashlib.sha256((tmp_path / "elsewhere.png").read_bytes()).hexdigest()]
+    assert unmatched["path"] == unmatched["sha256"]  # kept, by hash, for when the file turns up
+
+    matched_only = tmp_path / "labels" / "matched.csv"
+    args = ("feedback", "export", str(matched_only), "--images", str(images), "--matched-only")
+    assert pixelproof_cli(*args, *server.store_args).exit_code == 0
+    items = read_labeled(matched_only)  # exactly what `pixelproof eval` reads
+    assert {(item.path.resolve(), item.label) for item in items} == {
+        ((images / "made.png").resolve(), 1),
+        ((images / "photo.png").resolve(), 0),
+    }
+
+
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path

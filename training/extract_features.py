@@ -1,0 +1,104 @@
+"""Extract and cache CLIP features for every development image and variant.
+
+    .venv/bin/python training/extract_features.py [--k 4] [--limit N] [--workers 2]
+
+Per image: K augmented training variants (augment.py, the same distribution for both
+classes) and the three evaluation variants (as-is, stripped, degraded). Cached in
+/work/devdata/features, so a re-run only computes what is missing. Prints a time estimate
+after the first images.
+"""
+
+import argparse
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "data"))
+
+from augment import augment, describe, jpeg_quality  # noqa: E402
+from features import EVAL_VARIANTS, FEATURES_DIR, aug_variants, cache_path, save  # noqa: E402
+from manifests import load_rows  # noqa: E402
+
+from pixelproof.analyzers.pixels_features import ClipBackbone, views  # noqa: E402
+from pixelproof.evaluation.variants import variant  # noqa: E402
+from pixelproof.media import decode  # noqa: E402
+from pixelproof.models import load_path  # noqa: E402
+from pixelproof.settings import HARD_MAX_UPLOAD_BYTES, Settings  # noqa: E402
+
+SEED = 20251121
+SETTINGS = Settings(max_upload_bytes=HARD_MAX_UPLOAD_BYTES, max_pixels=200_000_000)
+_backbone: ClipBackbone | None = None
+
+
+def _init_worker(model_path: str) -> None:
+    global _backbone
+    _backbone = ClipBackbone(Path(model_path), threads=1)
+
+
+def _outside(media) -> dict:
+    return describe(media.meta.format, media.meta.width, media.meta.height, jpeg_quality(media.image))
+
+
+def extract_one(job: tuple[str, str, list[str], str]) -> tuple[str, int]:
+    """Compute the missing variants of one image; returns (sha, how many were computed)."""
+    path, sha, wanted, root = job
+    root = Path(root)
+    data = Path(path).read_bytes()
+    original = decode(data, SETTINGS)
+    done = 0
+    for name in wanted:
+        if name in EVAL_VARIANTS:
+            media = decode(variant(name, data, SETTINGS), SETTINGS)
+            rgb, meta = media.rgb, _outside(media)
+            if name == "stripped" and np.array_equal(rgb, original.rgb):
+                save(cache_path(sha, name, root), None, meta, same_as="as-is")
+                continue
+        else:
+            rng = np.random.default_rng([SEED, int(sha[:16], 16), int(name.removeprefix("aug"))])
+            rgb, meta = augment(original.rgb, original.meta.format, jpeg_quality(original.image), rng)
+        save(cache_path(sha, name, root), _backbone.tokens(views(rgb)), meta)
+        done += 1
+    return sha, done
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--k", type=int, default=4, help="augmented variants per image")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N images (for timing)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=FEATURES_DIR)
+    args = parser.parse_args()
+
+    model = load_path("clip-vit-b16-int8", Settings())
+    wanted_all = list(EVAL_VARIANTS) + aug_variants(args.k)  # as-is first: stripped may alias it
+    rows = load_rows()
+    seen, jobs = set(), []
+    for row in rows:
+        if row.sha256 in seen:
+            continue
+        seen.add(row.sha256)
+        wanted = [v for v in wanted_all if not cache_path(row.sha256, v, args.out).exists()]
+        if wanted:
+            jobs.append((str(row.path), row.sha256, wanted, str(args.out)))
+    np.random.default_rng(SEED).shuffle(jobs)  # any prefix is a fair sample to experiment on early
+    if args.limit:
+        jobs = jobs[: args.limit]
+    print(f"{len(seen)} images, {len(jobs)} with variants to compute, {len(wanted_all)} variants each", flush=True)
+
+    start, computed = time.perf_counter(), 0
+    with ProcessPoolExecutor(args.workers, initializer=_init_worker, initargs=(str(model),)) as pool:
+        for i, (_, n) in enumerate(pool.map(extract_one, jobs, chunksize=1), 1):
+            computed += n
+            if i == 20 or i % 50 == 0 or i == len(jobs):
+                elapsed = time.perf_counter() - start
+                eta = elapsed / i * (len(jobs) - i)
+                print(f"[{i}/{len(jobs)}] {computed} variants, {elapsed / 60:.1f} min, ETA {eta / 60:.1f} min", flush=True)
+    print(f"done: {computed} variants in {(time.perf_counter() - start) / 60:.1f} min into {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""The feature cache: CLIP tokens per (image sha256, variant), outside the repository.
+
+Extraction is the slow part (a few CLIP runs per variant), so every result is kept in
+``/work/devdata/features/<variant>/<sha256>.npz`` and re-runs only do what is missing.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+FEATURES_DIR = Path(os.environ.get("PIXELPROOF_FEATURES_DIR", "/work/devdata/features"))
+EVAL_VARIANTS = ("as-is", "stripped", "degraded")
+SAME_AS = "same_as"  # marker: this variant's pixels equal another variant's
+
+
+def aug_variants(k: int) -> list[str]:
+    return [f"aug{i}" for i in range(k)]
+
+
+def cache_path(sha256: str, variant: str, root: Path = FEATURES_DIR) -> Path:
+    return root / variant / f"{sha256}.npz"
+
+
+def save(path: Path, tokens: np.ndarray | None, meta: dict, same_as: str | None = None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial.npz")
+    extra = {SAME_AS: np.array(same_as)} if same_as else {"tokens": tokens.astype(np.float16)}
+    np.savez(partial, meta=np.array(json.dumps(meta)), **extra)
+    partial.replace(path)
+
+
+def load(sha256: str, variant: str, root: Path = FEATURES_DIR) -> tuple[np.ndarray, dict]:
+    """Tokens (views × 2 × 12 × 768, float32) and outside description of one cached variant."""
+    with np.load(cache_path(sha256, variant, root)) as npz:
+        meta = json.loads(str(npz["meta"]))
+        if SAME_AS in npz:
+            return load(sha256, str(npz[SAME_AS]), root)[0], meta
+        return npz["tokens"].astype(np.float32), meta
