@@ -113,3 +113,11 @@ def test_model_score_is_labelled_by_its_band(p, label):
 def test_weak_signals_never_decide_alone():
     verdict = fuse([_sig(kind="metadata", points_to="human", strength="weak")])
     assert verdict.label == "uncertain"
+
+
+def test_quality_signals_widen_the_band():
+    pixels = _sig(kind="pixels", ai_probability=0.75, uncertain_band=(0.3, 0.7))
+    assert fuse([pixels]).label == "ai"
+    verdict = fuse([pixels, _sig(kind="quality", widen_band=0.1)])
+    assert verdict.label == "uncertain" and verdict.uncertain_band == (0.2, 0.8)
+    assert "widened" in verdict.explanation[0]

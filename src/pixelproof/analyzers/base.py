@@ -25,13 +25,16 @@ class GeneratorGuess(BaseModel):
 class Signal(BaseModel):
     """One piece of evidence in the common terms fusion weighs."""
 
-    kind: Literal["pixels", "provenance", "watermark", "metadata"]
+    kind: Literal["pixels", "provenance", "watermark", "metadata", "quality"]
     points_to: Literal["ai", "human"] | None = None  # None: informative only
     strength: Strength = "weak"
     summary: str  # plain words for the report and the web page
     ai_probability: float | None = Field(None, ge=0.0, le=1.0)  # calibrated model scores only
     uncertain_band: tuple[float, float] | None = None  # where that probability decides nothing
     generator: GeneratorGuess | None = None
+    # Poor inputs (tiny, blurred, heavily compressed) make model scores less reliable: fusion
+    # widens the model's uncertain band by this much on each side.
+    widen_band: float = Field(0.0, ge=0.0, le=0.5)
     source: str = ""  # the analyzer's name; filled in by the pipeline
 
 

@@ -6,6 +6,7 @@ Rules, strongest first:
 2. Otherwise a calibrated pixel-model probability decides, with its uncertain band.
 3. Strong and weak signals are listed and explained but never overrule a model alone;
    with no model score there is no number, and the label is honestly ``uncertain``.
+4. Signals about input quality widen the model's uncertain band (never narrow it).
 """
 
 from typing import Literal
@@ -71,14 +72,19 @@ def fuse(signals: list[Signal]) -> Verdict:
         score = scores[0]
         p = score.ai_probability
         low, high = score.uncertain_band or (0.5, 0.5)
-        label = "ai" if p >= high else "human" if p < low else "uncertain"
+        widen = max((s.widen_band for s in signals), default=0.0)
+        band = (max(0.0, low - widen), min(1.0, high + widen))
+        label = "ai" if p >= band[1] else "human" if p < band[0] else "uncertain"
+        why = f"Decided by {score.source} (probability {p:.2f})."
+        if widen:
+            why += f" Input quality widened the uncertain band to {band[0]:.2f}–{band[1]:.2f}."
         return Verdict(
             ai_generated=p,
             label=label,
-            uncertain_band=score.uncertain_band,
+            uncertain_band=band if score.uncertain_band or widen else None,
             generator=_generator(signals) if label != "human" else Generator(),
             decided_by=score.source,
-            explanation=[f"Decided by {score.source} (probability {p:.2f})."] + notes,
+            explanation=[why] + notes,
         )
 
     return Verdict(explanation=["No analyzer produced decisive evidence or a model score."] + notes)
