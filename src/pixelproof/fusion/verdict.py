@@ -73,7 +73,7 @@ def fuse(signals: list[Signal]) -> Verdict:
         p = score.ai_probability
         low, high = score.uncertain_band or (0.5, 0.5)
         widen = max((s.widen_band for s in signals), default=0.0)
-        band = (max(0.0, low - widen), min(1.0, high + widen))
+        band = (round(max(0.0, low - widen), 4), round(min(1.0, high + widen), 4))
         label = "ai" if p >= band[1] else "human" if p < band[0] else "uncertain"
         why = f"Decided by {score.source} (probability {p:.2f})."
         if widen:
