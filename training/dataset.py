@@ -1,5 +1,6 @@
 """The development set as arrays: one row per unique image, cached CLIP tokens per variant."""
 
+import csv
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ FAMILIES = {
     "sd3": "stable_diffusion", "sd3.5": "stable_diffusion", "sdxl": "stable_diffusion",
     "sdxl-turbo": "stable_diffusion", "stable-cascade": "stable_diffusion",
 }  # fmt: skip
+SYNTHETIC_DIR = Path("/work/devdata/synthetic")
 FAMILY_ORDER = ("openai", "google", "midjourney", "stable_diffusion", "flux", "gan", "other")
 
 
@@ -30,6 +32,32 @@ def family_of(row: ImageRow) -> str | None:
     if row.label != "ai":
         return None
     return FAMILIES.get(row.group, "other")
+
+
+def synthetic_rows(folder: Path = SYNTHETIC_DIR) -> list[ImageRow]:
+    """Rows drawn by make_synthetic.py (screenshots, label real); none when not drawn yet."""
+    manifest = folder / "manifest.csv"
+    if not manifest.is_file():
+        return []
+    with manifest.open(newline="") as f:
+        return [
+            ImageRow(
+                path=folder / r["path"], label=r["label"], group=r["group"], generator_family=None,
+                generator=r["generator"], source_group=r["source"].rsplit(":", 1)[0], cluster=r["source"],
+                sha256=r["sha256"], manifest="synthetic",
+            )
+            for r in csv.DictReader(f)
+        ]  # fmt: skip
+
+
+def all_rows() -> list[ImageRow]:
+    """Every development image once: shared, extra (training/data/manifests.py), synthetic."""
+    unique, seen = [], set()
+    for row in load_rows() + synthetic_rows():
+        if row.sha256 not in seen:
+            seen.add(row.sha256)
+            unique.append(row)
+    return unique
 
 
 @dataclass
@@ -50,11 +78,7 @@ class Dataset:
 
 def load_dataset(variants: list[str], root: Path = FEATURES_DIR) -> tuple[Dataset, int]:
     """Rows whose every variant is cached (and how many were left out for lack of features)."""
-    unique, seen = [], set()
-    for row in load_rows():
-        if row.sha256 not in seen:
-            seen.add(row.sha256)
-            unique.append(row)
+    unique = all_rows()
     ready = [r for r in unique if all(cache_path(r.sha256, v, root).exists() for v in variants)]
     tokens, outside = {}, {}
     for v in variants:

@@ -1,9 +1,10 @@
 """Extract and cache CLIP features for every development image and variant.
 
-    .venv/bin/python training/extract_features.py [--k 4] [--limit N] [--workers 2]
+    .venv/bin/python training/extract_features.py [--k 2] [--captions 1] [--limit N] [--workers 2]
 
 Per image: K augmented training variants (augment.py, the same distribution for both
-classes) and the three evaluation variants (as-is, stripped, degraded). Cached in
+classes), M captioned ones (a meme caption, then the same augmentation; synthetic.py) and
+the three evaluation variants (as-is, stripped, degraded). Cached in
 /work/devdata/features, so a re-run only computes what is missing. Prints a time estimate
 after the first images.
 """
@@ -15,13 +16,15 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "data"))
 
 from augment import augment, describe, jpeg_quality  # noqa: E402
-from features import EVAL_VARIANTS, FEATURES_DIR, aug_variants, cache_path, save  # noqa: E402
-from manifests import load_rows  # noqa: E402
+from dataset import all_rows  # noqa: E402
+from features import EVAL_VARIANTS, FEATURES_DIR, aug_variants, cache_path, caption_variants, save  # noqa: E402
+from synthetic import caption  # noqa: E402
 
 from pixelproof.analyzers.pixels_features import ClipBackbone, views  # noqa: E402
 from pixelproof.evaluation.variants import variant  # noqa: E402
@@ -58,8 +61,11 @@ def extract_one(job: tuple[str, str, list[str], str]) -> tuple[str, int]:
                 save(cache_path(sha, name, root), None, meta, same_as="as-is")
                 continue
         else:
-            rng = np.random.default_rng([SEED, int(sha[:16], 16), int(name.removeprefix("aug"))])
-            rgb, meta = augment(original.rgb, original.meta.format, jpeg_quality(original.image), rng)
+            captioned = name.startswith("cap")
+            index = int(name.removeprefix("cap" if captioned else "aug"))
+            rng = np.random.default_rng([SEED, int(sha[:16], 16), index + 1000 * captioned])
+            rgb = np.asarray(caption(Image.fromarray(original.rgb), rng)) if captioned else original.rgb
+            rgb, meta = augment(rgb, original.meta.format, jpeg_quality(original.image), rng)
         save(cache_path(sha, name, root), _backbone.tokens(views(rgb)), meta)
         done += 1
     return sha, done
@@ -67,15 +73,16 @@ def extract_one(job: tuple[str, str, list[str], str]) -> tuple[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--k", type=int, default=4, help="augmented variants per image")
+    parser.add_argument("--k", type=int, default=2, help="augmented variants per image")
+    parser.add_argument("--captions", type=int, default=1, help="captioned (meme-like) variants per image")
     parser.add_argument("--limit", type=int, default=0, help="only the first N images (for timing)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=FEATURES_DIR)
     args = parser.parse_args()
 
     model = load_path("clip-vit-b16-int8", Settings())
-    wanted_all = list(EVAL_VARIANTS) + aug_variants(args.k)  # as-is first: stripped may alias it
-    rows = load_rows()
+    wanted_all = list(EVAL_VARIANTS) + aug_variants(args.k) + caption_variants(args.captions)  # as-is first
+    rows = all_rows()
     seen, jobs = set(), []
     for row in rows:
         if row.sha256 in seen:

@@ -19,6 +19,10 @@ def aug_variants(k: int) -> list[str]:
     return [f"aug{i}" for i in range(k)]
 
 
+def caption_variants(k: int) -> list[str]:
+    return [f"cap{i}" for i in range(k)]
+
+
 def cache_path(sha256: str, variant: str, root: Path = FEATURES_DIR) -> Path:
     return root / variant / f"{sha256}.npz"
 

@@ -29,10 +29,10 @@ def balanced_weights(labels: np.ndarray, sources: np.ndarray, power: float) -> n
 
 
 def fit_linear(x: np.ndarray, y: np.ndarray, weights: np.ndarray, parts: list[dict], c: float) -> Linear:
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0) + 1e-6
+    mean = x.mean(axis=0, dtype=np.float64).astype(np.float32)
+    scale = x.std(axis=0, dtype=np.float64).astype(np.float32) + np.float32(1e-6)
     model = LogisticRegression(C=c, max_iter=3000, tol=1e-4)
-    model.fit((x - mean) / scale, y, sample_weight=weights)
+    model.fit((x - mean) / scale, y, sample_weight=weights)  # stays float32: half the memory
     coef = model.coef_[0] if model.coef_.shape[0] == 1 else model.coef_
     intercept = model.intercept_[0] if model.coef_.shape[0] == 1 else model.intercept_
     return Linear(parts=parts, mean=mean, scale=scale, coef=coef, intercept=np.asarray(intercept))

@@ -1,6 +1,6 @@
 """Train, validate and write the pixel detector's head.
 
-    .venv/bin/python training/train.py [--k 2] [--recipe full] [--c 0.02] [--dry-run]
+    .venv/bin/python training/train.py [--k 2] [--captions 1] [--recipe full] [--c 25] [--dry-run]
 
 1. Leave-one-source-out: for each source repository/package, fit on all other sources'
    augmented variants and score the held-out source's as-is, stripped and degraded images.
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from calibrate import band, platt  # noqa: E402
 from dataset import FAMILY_ORDER, Dataset, family_of, load_dataset  # noqa: E402
-from features import EVAL_VARIANTS, aug_variants  # noqa: E402
+from features import EVAL_VARIANTS, aug_variants, caption_variants  # noqa: E402
 from heads import balanced_weights, decision, features, fit_linear  # noqa: E402
 
 from pixelproof.analyzers.pixels_head import HEAD_PATH, Head  # noqa: E402
@@ -43,6 +43,7 @@ RECIPES = {
     "native": [{"views": NATIVE, "pool": "cls", "layers": ALL_LAYERS}],
     "full": [
         {"views": [0], "pool": "cls", "layers": ALL_LAYERS},
+        {"views": [0], "pool": "mean", "layers": ALL_LAYERS},
         {"views": NATIVE, "pool": "cls", "layers": ALL_LAYERS},
         {"views": NATIVE, "pool": "mean", "layers": ALL_LAYERS},
     ],
@@ -142,24 +143,25 @@ def family_head(ds: Dataset, x: dict, train_variants: list[str], c: float, parts
     return fit(rows), present, floor, report
 
 
-def region_head(ds: Dataset, train_variants: list[str], c: float, power: float):
-    """Scores single native-resolution crops: the heatmap's cell score."""
-    xs, ys, ws = [], [], []
-    w = balanced_weights(ds.labels, ds.sources, power)
-    for v in train_variants:
-        for view in NATIVE:
-            xs.append(features(ds.tokens[v][:, [view]], REGION_PARTS))
-            ys.append(ds.labels)
-            ws.append(w)
-    return fit_linear(np.concatenate(xs), np.concatenate(ys), np.concatenate(ws), REGION_PARTS, c)
+def region_design(ds: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each native crop of the first augmented variant on its own: the heatmap's training set."""
+    first = aug_variants(1)[0]
+    x = np.concatenate([features(ds.tokens[first][:, [view]], REGION_PARTS) for view in NATIVE])
+    return x, np.tile(ds.labels, len(NATIVE)), np.tile(ds.sources, len(NATIVE))
+
+
+def region_head(x: np.ndarray, y: np.ndarray, sources: np.ndarray, c: float, power: float):
+    """Scores one native-resolution crop: the heatmap's cell score."""
+    return fit_linear(x, y, balanced_weights(y, sources, power), REGION_PARTS, c)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--k", type=int, default=2, help="augmented variants per image used for training")
+    parser.add_argument("--captions", type=int, default=1, help="captioned variants per image used for training")
     parser.add_argument("--with-original", action="store_true", help="also train on the untouched image")
     parser.add_argument("--recipe", choices=sorted(RECIPES), default="full")
-    parser.add_argument("--c", type=float, default=0.02, help="inverse L2 strength of the logistic heads")
+    parser.add_argument("--c", type=float, default=25.0, help="inverse L2 strength of the logistic heads")
     parser.add_argument("--power", type=float, default=0.5, help="source weighting (1: by image count)")
     parser.add_argument("--dry-run", action="store_true", help="validate and print, write nothing")
     parser.add_argument("--metrics", type=Path, default=Path("training/metrics.json"))
@@ -167,7 +169,7 @@ def main() -> None:
     np.random.seed(SEED)
     start = time.perf_counter()
 
-    train_variants = aug_variants(args.k) + (["as-is"] if args.with_original else [])
+    train_variants = aug_variants(args.k) + caption_variants(args.captions) + (["as-is"] if args.with_original else [])
     variants = sorted(set(train_variants) | set(EVAL_VARIANTS))
     ds, left_out = load_dataset(variants)
     parts = RECIPES[args.recipe]
@@ -176,6 +178,8 @@ def main() -> None:
         f"from {len(set(ds.sources))} sources; {left_out} left out for missing features"
     )
     x = design(ds, variants, parts)
+    region_x = region_design(ds)
+    ds.tokens.clear()  # the design matrices hold what is needed from here on
     log(f"recipe {args.recipe}: {x[variants[0]].shape[1]} features; training variants {train_variants}")
 
     shortcut = {"training_mix": shortcut_auc(ds, train_variants), "as_is_files": shortcut_auc(ds, ["as-is"])}
@@ -191,9 +195,11 @@ def main() -> None:
     log(f"uncertain band (90 % precision out of fold): [{low:.3f}, {high:.3f})")
 
     groups = ds.groups
+    families = [family_of(r) or ("unknown" if r.label == "ai" else r.group) for r in ds.rows]
     results = {}
     for v in EVAL_VARIANTS:
         results[v] = summary(ds.labels, prob[v], groups, high, (low, high))
+        results[v]["recall_by_family"] = summary(ds.labels, prob[v], families, high)["recall_by_ai_group"]
         results[v]["balanced_accuracy_at_0.5"] = summary(ds.labels, prob[v], groups, 0.5)["balanced_accuracy"]
         r = results[v]
         log(f"LOSO {v:<9} AUC {r['auc']:.4f}  TPR@1%FPR {r['tpr_at_1pct_fpr']:.3f}  TPR@5%FPR {r['tpr_at_5pct_fpr']:.3f}  "
@@ -207,8 +213,8 @@ def main() -> None:
         for src in np.unique(ds.sources)
     }
 
-    family, families, floor, family_report = family_head(ds, x, train_variants, args.c, parts)
-    log(f"family head: {families}, grouped-CV accuracy {family_report['accuracy']:.3f}, "
+    family, family_names, floor, family_report = family_head(ds, x, train_variants, args.c, parts)
+    log(f"family head: {family_names}, grouped-CV accuracy {family_report['accuracy']:.3f}, "
         f"'unknown' below {floor:.2f} (coverage {family_report['coverage_at_min_probability']:.2f})")
 
     metrics = {
@@ -231,7 +237,7 @@ def main() -> None:
         parts,
         args.c,
     )
-    region = region_head(ds, train_variants, args.c, args.power)
+    region = region_head(*region_x, args.c, args.power)
     training_list = [
         {"sha256": r.sha256, "label": r.label, "group": r.group, "source": r.source_group, "manifest": r.manifest}
         for r in ds.rows
@@ -242,7 +248,7 @@ def main() -> None:
         calibration_x=cx,
         calibration_y=cy,
         band=(low, high),
-        families=families,
+        families=family_names,
         family=family,
         family_min_probability=floor,
         region=region,

