@@ -7,11 +7,9 @@ import json
 import os
 import socket
 import struct
-import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import httpx
@@ -20,6 +18,7 @@ from PIL import Image
 
 from pixelproof.storage import Store
 
+from .compat_support import image_host as serve_files
 from .conftest import create_token, pixelproof_cli
 
 LIMIT = 1024 * 1024  # the server fixture runs with --max-upload-mb 1
@@ -274,24 +273,8 @@ def test_health_and_docs_need_no_key(server):
 def image_host():
     """A plain HTTP server on loopback (which the API server was told to allow)."""
     files = {"/photo.png": _image("PNG"), "/notes.txt": b"hello"}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = files.get(self.path)
-            self.send_response(200 if body is not None else 404)
-            self.send_header("Content-Length", str(len(body or b"")))
-            self.end_headers()
-            self.wfile.write(body or b"")
-
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}", files
-    httpd.shutdown()
-    httpd.server_close()
+    with serve_files(files) as base:
+        yield base, files
 
 
 def test_analyze_url_as_json_and_as_form(client, image_host):
