@@ -58,7 +58,8 @@ class HashIndex:
         if not len(self.ids) or query.pdq_quality < MIN_PDQ_QUALITY:
             return []
         _, distances, positions = self._pdq.range_search(
-            np.frombuffer(query.pdq, np.uint8)[None], max_pdq_distance + 1  # faiss's radius is exclusive
+            np.frombuffer(query.pdq, np.uint8)[None],
+            max_pdq_distance + 1,  # faiss's radius is exclusive
         )
         hashable = self._hashable[positions]
         distances, positions = distances[hashable], positions[hashable]
