@@ -1,10 +1,9 @@
 """The pixel detector end to end: real decoding, the real CLIP model, the shipped head."""
 
-import io
+import json
 
 import numpy as np
 import pytest
-from PIL import Image
 from typer.testing import CliRunner
 
 from pixelproof.analyzers.pixels import PixelEvidence
@@ -14,35 +13,17 @@ from pixelproof.models import ARTIFACTS
 from pixelproof.pipeline import Engine
 from pixelproof.settings import Settings
 
-from .test_models import fetched_models  # noqa: F401  (the session-wide model cache)
-
-
-def _scene(width: int, height: int, seed: int) -> Image.Image:
-    """A smooth, noisy, photo-like picture (sky gradient, blobs, sensor noise)."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height, 0:width] / max(width, height)
-    img = np.stack([0.3 + 0.5 * y, 0.5 + 0.3 * y, 0.9 - 0.2 * y], axis=-1)
-    for _ in range(6):
-        cx, cy, r = rng.uniform(0, 1), rng.uniform(0, 1), rng.uniform(0.05, 0.3)
-        blob = np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / r**2)[..., None]
-        img = img * (1 - blob) + rng.uniform(0, 1, 3) * blob
-    img = img * 255 + rng.normal(0, 4, img.shape)
-    return Image.fromarray(img.clip(0, 255).astype(np.uint8))
-
-
-def _encode(image: Image.Image, fmt: str, **kw) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, fmt, **kw)
-    return buf.getvalue()
+from .conftest import create_token
+from .support_images import encode, scene
 
 
 @pytest.fixture(scope="module")
-def engine(fetched_models) -> Engine:  # noqa: F811
+def engine(fetched_models) -> Engine:
     return Engine(fetched_models)
 
 
-def test_score_is_deterministic_for_a_fixed_image(engine, fetched_models):  # noqa: F811
-    data = _encode(_scene(320, 240, seed=1), "PNG")
+def test_score_is_deterministic_for_a_fixed_image(engine, fetched_models):
+    data = encode(scene(320, 240, seed=1), "PNG")
     first = engine.analyze(data, only=["pixels"]).analyzers["pixels"]
     again = engine.analyze(data, only=["pixels"]).analyzers["pixels"]
     fresh = Engine(fetched_models).analyze(data, only=["pixels"]).analyzers["pixels"]  # a new session
@@ -56,7 +37,7 @@ def test_score_is_deterministic_for_a_fixed_image(engine, fetched_models):  # no
     [("JPEG", (640, 480), {"quality": 88}), ("PNG", (200, 300), {}), ("WEBP", (96, 64), {"quality": 80})],
 )
 def test_pipeline_scores_small_images_end_to_end(engine, fmt, size, options):
-    report = engine.analyze(_encode(_scene(*size, seed=size[0]), fmt, **options))
+    report = engine.analyze(encode(scene(*size, seed=size[0]), fmt, **options))
     section = report.analyzers["pixels"]
     assert section.status == "processed", section.reason
     evidence = report.evidence("pixels", PixelEvidence)
@@ -65,28 +46,48 @@ def test_pipeline_scores_small_images_end_to_end(engine, fmt, size, options):
     assert 0.0 <= low <= high <= 1.0 and 0.0 <= p <= 1.0
     assert evidence.label == ("ai" if p >= high else "human" if p < low else "uncertain")
     assert report.verdict.ai_generated == p and report.verdict.decided_by == "pixels"
-    assert report.verdict.label == evidence.label
+    v_low, v_high = report.verdict.uncertain_band  # the model's band, maybe widened for input quality
+    assert v_low <= round(low, 4) <= round(high, 4) <= v_high
+    assert report.verdict.label == ("ai" if p >= v_high else "human" if p < v_low else "uncertain")
     assert sum(evidence.generator.probabilities.values()) == pytest.approx(1.0, abs=1e-3)
     assert evidence.models.backbone_sha256 == ARTIFACTS["clip-vit-b16-int8"].sha256
     [signal] = section.signals
     assert signal.kind == "pixels" and signal.ai_probability == p and signal.source == "pixels"
 
 
-def test_heatmap_covers_the_image(fetched_models):  # noqa: F811
-    engine = Engine(fetched_models.model_copy(update={"heatmap": True}))
-    report = engine.analyze(_encode(_scene(700, 300, seed=3), "PNG"), only=["pixels"])
+def test_heatmap_covers_the_image(engine):
+    report = engine.analyze(encode(scene(700, 300, seed=3), "PNG"), only=["pixels"], heatmap=True)
     heatmap = report.evidence("pixels", PixelEvidence).heatmap
     assert heatmap is not None and (heatmap.rows, heatmap.cols) == (2, 4)
     assert all(0.0 <= cell.score <= 1.0 for cell in heatmap.cells)
     right = max(c.box[0] + c.box[2] for c in heatmap.cells)
     bottom = max(c.box[1] + c.box[3] for c in heatmap.cells)
     assert (right, bottom) == (700, 300)
-    plain = Engine(fetched_models).analyze(_encode(_scene(700, 300, seed=3), "PNG"), only=["pixels"])
-    assert plain.evidence("pixels", PixelEvidence).heatmap is None
+
+
+def test_heatmap_follows_the_request_then_the_server_setting(engine, fetched_models):
+    data = encode(scene(300, 300, seed=5), "PNG")
+    heatmap_on = Engine(fetched_models.model_copy(update={"heatmap": True}))
+    assert engine.analyze(data, only=["pixels"]).evidence("pixels", PixelEvidence).heatmap is None
+    assert heatmap_on.analyze(data, only=["pixels"]).evidence("pixels", PixelEvidence).heatmap is not None
+    assert heatmap_on.analyze(data, only=["pixels"], heatmap=False).evidence("pixels", PixelEvidence).heatmap is None
+    # analyzers that take no per-request option simply do not get it
+    assert engine.analyze(data, only=["quality"], heatmap=True).analyzers["quality"].status == "processed"
+
+
+def test_scan_heatmap_flag_adds_region_scores(tmp_path, fetched_models, monkeypatch):
+    monkeypatch.setenv("PIXELPROOF_CACHE_DIR", str(fetched_models.cache_dir))
+    (tmp_path / "scene.png").write_bytes(encode(scene(300, 300, seed=6), "PNG"))
+    args = ["scan", str(tmp_path), "--full", "--only", "pixels", "--workers", "1"]
+    plain = CliRunner().invoke(app, args)
+    mapped = CliRunner().invoke(app, [*args, "--heatmap"])
+    assert plain.exit_code == 0 and mapped.exit_code == 0, plain.output + mapped.output
+    assert json.loads(plain.stdout)["analyzers"]["pixels"]["evidence"]["heatmap"] is None
+    assert json.loads(mapped.stdout)["analyzers"]["pixels"]["evidence"]["heatmap"]["cells"]
 
 
 def test_missing_model_errors_the_section_but_not_the_report(tmp_path):
-    report = Engine(Settings(cache_dir=tmp_path)).analyze(_encode(_scene(64, 64, seed=4), "PNG"))
+    report = Engine(Settings(cache_dir=tmp_path)).analyze(encode(scene(64, 64, seed=4), "PNG"))
     section = report.analyzers["pixels"]
     assert section.status == "errored"
     assert "pixelproof models fetch" in section.reason
@@ -102,12 +103,12 @@ def test_shipped_head_matches_the_pinned_backbone():
     assert len(sha256) == 64
 
 
-def test_eval_command_on_a_generated_labelled_folder(tmp_path, fetched_models, monkeypatch):  # noqa: F811
+def test_eval_command_on_a_generated_labelled_folder(tmp_path, fetched_models, monkeypatch):
     for i in range(3):
         for label in ("ai", "real"):
             folder = tmp_path / "set" / label / ("grp" if i else "")
             folder.mkdir(parents=True, exist_ok=True)
-            _scene(160 + 16 * i, 128, seed=10 * i + (label == "ai")).save(folder / f"{i}.png")
+            scene(160 + 16 * i, 128, seed=10 * i + (label == "ai")).save(folder / f"{i}.png")
     monkeypatch.setenv("PIXELPROOF_CACHE_DIR", str(fetched_models.cache_dir))
     out = tmp_path / "metrics.json"
     result = CliRunner().invoke(app, ["eval", str(tmp_path / "set"), "--json", str(out), "--score", "pixels"])
@@ -125,3 +126,19 @@ def test_eval_command_refuses_an_unlabelled_folder(tmp_path):
     result = CliRunner().invoke(app, ["eval", str(tmp_path)])
     assert result.exit_code == 2
     assert "ai/ and real/" in result.output
+
+
+def test_http_heatmap_on_request(start_server, tmp_path, fetched_models):
+    store_args = ("--data-dir", str(tmp_path / "data"))
+    server = start_server(store_args, token=create_token(*store_args), env={"PIXELPROOF_CACHE_DIR": str(fetched_models.cache_dir)})
+    image = {"image": ("scene.png", encode(scene(300, 300, seed=7), "PNG"), "image/png")}
+    with server.client() as client:
+        as_form = client.post("/v1/analyze", params={"only": "pixels"}, files=image, data={"heatmap": "true"})
+        as_query = client.post("/v1/analyze", params={"only": "pixels", "heatmap": "true"}, files=image)
+        plain = client.post("/v1/analyze", params={"only": "pixels"}, files=image)
+        wrong = client.post("/v1/analyze", files=image, data={"heatmap": "sometimes"})
+    for response in (as_form, as_query):
+        assert response.status_code == 200, response.text
+        assert response.json()["analyzers"]["pixels"]["evidence"]["heatmap"]["cells"]
+    assert plain.json()["analyzers"]["pixels"]["evidence"]["heatmap"] is None
+    assert wrong.status_code == 422 and wrong.json()["error"]["code"] == "invalid_request"

@@ -40,20 +40,24 @@ class Engine:
         external_id: str | None = None,
         only: list[str] | None = None,
         excluding: list[str] | None = None,
+        heatmap: bool | None = None,
     ) -> Report:
-        """Analyze image bytes; raises a MediaError for input we refuse to analyze."""
+        """Analyze image bytes; raises a MediaError for input we refuse to analyze.
+
+        ``heatmap`` asks the pixel analyzer for region scores (None: the server's setting)."""
         names = select(only, excluding)
+        options = {"heatmap": heatmap} if heatmap is not None else {}
         start = time.perf_counter()
         media = decode(data, self.settings)
         decode_ms = _ms(start)
-        return self._report(media, names, decode_ms, start, external_id)
+        return self._report(media, names, options, decode_ms, start, external_id)
 
-    def _report(self, media: Media, names: list[str], decode_ms: float, start: float, external_id) -> Report:
+    def _report(self, media: Media, names: list[str], options: dict, decode_ms: float, start: float, external_id) -> Report:
         sections: dict[str, AnalyzerSection] = {}
         signals = []
         t_analyzers = time.perf_counter()
         for name in names:
-            section = self.run_analyzer(name, media)
+            section = self.run_analyzer(name, media, options)
             sections[name] = section
             signals.extend(section.signals)
         analyzers_ms = _ms(t_analyzers)
@@ -68,13 +72,16 @@ class Engine:
             timings=Timings(decode_ms=decode_ms, analyzers_ms=analyzers_ms, fusion_ms=fusion_ms, total_ms=_ms(start)),
         )
 
-    def run_analyzer(self, name: str, media: Media) -> AnalyzerSection:
-        """Run one analyzer; whatever it does, the report still gets built."""
+    def run_analyzer(self, name: str, media: Media, options: dict | None = None) -> AnalyzerSection:
+        """Run one analyzer (with those request ``options`` it accepts); whatever it does, the
+        report still gets built."""
         start = time.perf_counter()
-        version = available()[name].version
+        cls = available()[name]
+        version = cls.version
+        accepted = {key: value for key, value in (options or {}).items() if key in cls.accepts}
         try:
             analyzer = self.analyzer(name)
-            evidence = analyzer.analyze(media)
+            evidence = analyzer.analyze(media, **accepted)
             signals = [sig.model_copy(update={"source": name}) for sig in evidence.signals()]
         except NotApplicable as exc:
             return AnalyzerSection(status="rejected", version=version, reason=str(exc), duration_ms=_ms(start))

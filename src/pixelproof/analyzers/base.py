@@ -56,6 +56,7 @@ class Analyzer(ABC):
     version: ClassVar[str]
     evidence_model: ClassVar[type[Evidence]]
     description: ClassVar[str] = ""
+    accepts: ClassVar[tuple[str, ...]] = ()  # per-request options ``analyze`` takes as keywords
 
     def __init__(self, settings: Settings):
         self.settings = settings

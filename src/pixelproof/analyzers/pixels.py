@@ -82,6 +82,7 @@ class PixelAnalyzer(Analyzer):
     name = "pixels"
     version = "1.0.0"
     evidence_model = PixelEvidence
+    accepts = ("heatmap",)
     description = "Calibrated P(AI) from the pixels (frozen CLIP ViT-B/16 + trained head), generator family, heatmap."
 
     def __init__(self, settings):

@@ -48,6 +48,7 @@ def analyze_image(
     external_id: str | None = None,
     only: list[str] | None = None,
     excluding: list[str] | None = None,
+    heatmap: bool | None = None,
 ) -> Analyzed:
     """Analyze an upload or a URL for ``key`` and store the report (blocking: run it in a thread).
 
@@ -59,7 +60,7 @@ def analyze_image(
         data = image if image is not None else fetch_url(url, state.settings)
         if accept:
             accept(data)
-        report = state.engine.analyze(data, external_id=external_id, only=only, excluding=excluding)
+        report = state.engine.analyze(data, external_id=external_id, only=only, excluding=excluding, heatmap=heatmap)
         if require:
             require(report)
         state.store.save_report(report, api_key_id=key.id if key else None)

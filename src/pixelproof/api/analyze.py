@@ -22,6 +22,7 @@ router = APIRouter(tags=["analyze"])
 
 _ONLY = "Run only these analyzers (comma-separated or repeated)."
 _EXCLUDING = "Skip these analyzers (comma-separated or repeated)."
+_HEATMAP = "Add the pixel model's region scores over a grid (slower: up to 16 more model runs); default: the server's setting."
 _EXTERNAL_ID = "Your own id for this image; list its reports later with `GET /v1/reports?external_id=`."
 
 
@@ -34,6 +35,7 @@ class AnalyzeOptions(BaseModel):
     external_id: str | None = Field(None, max_length=255, description=_EXTERNAL_ID)
     only: list[str] = Field(default_factory=list, description=_ONLY)
     excluding: list[str] = Field(default_factory=list, description=_EXCLUDING)
+    heatmap: bool | None = Field(None, description=_HEATMAP)
 
     @field_validator("only", "excluding", mode="before")
     @classmethod
@@ -95,6 +97,7 @@ async def _read_body(request: Request) -> tuple[bytes | None, AnalyzeOptions]:
             "external_id": form.get("external_id") or None,
             "only": form.getlist("only"),
             "excluding": form.getlist("excluding"),
+            "heatmap": form.get("heatmap") or None,
         }
     try:
         return data, AnalyzeOptions.model_validate(fields)
@@ -115,12 +118,13 @@ async def analyze(
     only: Annotated[list[str], Query(default_factory=list, description=_ONLY)],
     excluding: Annotated[list[str], Query(default_factory=list, description=_EXCLUDING)],
     external_id: Annotated[str | None, Query(max_length=255, description=_EXTERNAL_ID)] = None,
+    heatmap: Annotated[bool | None, Query(description=_HEATMAP)] = None,
 ) -> Report:
     """Analyze an uploaded image or one fetched from a URL; the report is stored and returned.
 
     Costs one credit of a key with a balance (402 `credits_exhausted`, nothing analyzed, when none is left)."""
     image, body = await _read_body(request)
-    query = AnalyzeOptions(external_id=external_id, only=only, excluding=excluding)
+    query = AnalyzeOptions(external_id=external_id, only=only, excluding=excluding, heatmap=heatmap)
     if (image is None) == (body.url is None):
         raise InvalidRequest("send exactly one of an 'image' file upload or a 'url'")
     only, excluding = query.only + body.only, query.excluding + body.excluding
@@ -134,5 +138,6 @@ async def analyze(
         external_id=body.external_id or query.external_id,
         only=only or None,
         excluding=excluding or None,
+        heatmap=body.heatmap if body.heatmap is not None else query.heatmap,
     )
     return analyzed.report

@@ -98,6 +98,7 @@ def _is_image(path: Path) -> bool:
 class Job:
     analyzers: list[str]
     full: bool
+    heatmap: bool | None = None
 
 
 _worker: tuple[Engine, Job] | None = None
@@ -115,7 +116,7 @@ def analyze_file(path: str) -> dict:
     data = None
     try:
         data = _read(Path(path), engine.settings.max_upload_bytes)
-        report = engine.analyze(data, only=job.analyzers)
+        report = engine.analyze(data, only=job.analyzers, heatmap=job.heatmap)
     except PixelproofError as exc:
         return _error_row(path, exc.code, exc.message, data)
     except OSError as exc:
@@ -271,6 +272,10 @@ def scan(
     only: Annotated[list[str] | None, typer.Option(help="Run only these analyzers (repeat or comma-separate).")] = None,
     excluding: Annotated[list[str] | None, typer.Option(help="Skip these analyzers.")] = None,
     full: Annotated[bool, typer.Option("--full", help="Write each whole report as a JSON line.")] = False,
+    heatmap: Annotated[
+        bool | None,
+        typer.Option("--heatmap/--no-heatmap", help="Region scores of the pixel model (see --full); default: PIXELPROOF_HEATMAP."),
+    ] = None,
 ) -> None:
     """Analyze images on disk. Unreadable or unsupported files become rows with an error; the exit code stays 0."""
     if as_json and as_csv:
@@ -278,7 +283,7 @@ def scan(
     if full and as_csv:
         raise typer.BadParameter("--full writes JSON lines; it cannot be combined with --csv", param_hint="--full")
     fmt = "csv" if as_csv else "json" if as_json or full else "table"
-    job = Job(analyzers=_analyzers(only, excluding), full=full)
+    job = Job(analyzers=_analyzers(only, excluding), full=full, heatmap=heatmap)
     files = collect(paths)
     try:
         out = output.open("w", newline="", encoding="utf-8") if output else sys.stdout

@@ -184,11 +184,12 @@ function analyzeFile(file) {
   if (!file) return;
   const form = new FormData();
   form.append("image", file, file.name || "pasted-image");
+  form.append("heatmap", String($("want-heatmap").checked));
   analyze({ body: form }, URL.createObjectURL(file), file.name ? `“${file.name}”` : "the pasted image");
 }
 
 function analyzeUrl(url) {
-  const body = { body: JSON.stringify({ url }), headers: { "Content-Type": "application/json" } };
+  const body = { body: JSON.stringify({ url, heatmap: $("want-heatmap").checked }), headers: { "Content-Type": "application/json" } };
   analyze(body, url, "the image at this address");
 }
 
