@@ -1,10 +1,14 @@
-"""From out-of-fold raw scores to a calibrated probability and an honest uncertain band."""
+"""From out-of-fold raw scores to a calibrated probability, and the uncertain band.
+
+Once the probability is the local share of AI images (isotonic, 50/50 prior), "neither class
+reaches 90 % precision" is simply 0.10 <= P(AI) < 0.90: that is the band the product ships.
+"""
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
+from sklearn.isotonic import IsotonicRegression
 
 TARGET_PRECISION = 0.90
-GRID = 256
+BAND = (round(1 - TARGET_PRECISION, 6), TARGET_PRECISION)
 
 
 def class_balanced(labels: np.ndarray) -> np.ndarray:
@@ -13,40 +17,19 @@ def class_balanced(labels: np.ndarray) -> np.ndarray:
     return np.where(labels, 0.5 / labels.mean(), 0.5 / (~labels).mean())
 
 
-def platt(raw: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Logistic calibration of raw scores, as a piecewise-linear map (x knots, P(AI) values)."""
-    model = LogisticRegression(C=1e6)
-    model.fit(raw[:, None], labels, sample_weight=class_balanced(labels))
-    lo, hi = np.percentile(raw, [0.1, 99.9])
-    span = hi - lo
-    x = np.linspace(lo - span, hi + span, GRID)
-    return x, model.predict_proba(x[:, None])[:, 1]
+def isotonic(raw: np.ndarray, labels: np.ndarray, floor: float = 0.005) -> tuple[np.ndarray, np.ndarray]:
+    """Monotone calibration of raw scores as a piecewise-linear map (x knots, P(AI) values).
 
-
-def _precision_from_top(p_sorted: np.ndarray, pos_sorted: np.ndarray, weights_sorted: np.ndarray) -> np.ndarray:
-    """Weighted precision of 'flag everything at or beyond this point' along a sorted order."""
-    tp = np.cumsum(weights_sorted * pos_sorted)
-    return tp / np.cumsum(weights_sorted)
-
-
-def band(prob: np.ndarray, labels: np.ndarray, target: float = TARGET_PRECISION) -> tuple[float, float]:
-    """(low, high): at and above ``high`` an AI call is ``target`` precise, below ``low`` a
-    real call is, and every stricter threshold stays so. Between them neither class reaches
-    it and the label is "uncertain". Precision is class-balanced (50 % prior)."""
-    labels = np.asarray(labels, bool)
-    w = class_balanced(labels)
-
-    order = np.argsort(-prob, kind="mergesort")  # high to low: AI calls
-    precision = _precision_from_top(prob[order], labels[order], w[order])
-    ok = np.minimum.accumulate(precision) >= target
-    high = float(prob[order][ok][-1]) if ok.any() else 1.0
-
-    order = np.argsort(prob, kind="mergesort")  # low to high: real calls
-    precision = _precision_from_top(prob[order], ~labels[order], w[order])
-    ok = np.minimum.accumulate(precision) >= target
-    low = float(prob[order][ok][-1]) if ok.any() else 0.0
-    low = np.nextafter(low, 1.0)  # the last precise real call itself must fall below ``low``
-
-    if low > high:  # the classes separate: no uncertain zone needed, split at the midpoint
-        low = high = (low + high) / 2
-    return float(low), float(high)
+    Isotonic regression with both classes weighted equally: the calibrated value at a score
+    is the share of AI among the out-of-fold images scored there, for a 50/50 prior. Knots
+    are the centres of its constant blocks, so the map is continuous and never flat-steps.
+    """
+    order = np.argsort(raw, kind="mergesort")
+    x, y = raw[order], labels[order].astype(float)
+    fitted = IsotonicRegression(y_min=floor, y_max=1 - floor).fit(x, y, sample_weight=class_balanced(labels)[order])
+    values = fitted.predict(x)
+    edges = np.r_[0, np.flatnonzero(np.diff(values)) + 1, len(values)]
+    knots_x = np.array([(x[a] + x[b - 1]) / 2 for a, b in zip(edges[:-1], edges[1:], strict=True)])
+    knots_y = np.array([values[a] for a in edges[:-1]])
+    keep = np.r_[True, np.diff(knots_x) > 0]
+    return knots_x[keep], knots_y[keep]
