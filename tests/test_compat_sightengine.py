@@ -8,15 +8,24 @@ import httpx
 import pytest
 from sightengine.client import SightengineClient
 
+from pixelproof.analyzers.faces import HEAD_PATH
 from pixelproof.evaluation.runner import read_labeled
 
 from .compat_support import ai_declared, image, image_host, new_key, pair, start_compat_server
 from .conftest import pixelproof_cli
+from .shared import data_images
+
+HAS_FACE_HEAD = HEAD_PATH.exists()  # the faces analyzer judges faces only with a trained head
 
 
 @pytest.fixture(scope="module")
 def server(start_server, tmp_path_factory):
     return start_compat_server(start_server, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def models_server(start_server, tmp_path_factory, fetched_models):
+    return start_compat_server(start_server, tmp_path_factory, models=fetched_models)
 
 
 def client(server, token: str | None = None) -> SightengineClient:
@@ -77,10 +86,53 @@ def test_no_score_is_an_honest_failure_that_costs_nothing(server):
     assert again["status"] == "success", "the failed request must not have spent the only credit"
 
 
-def test_deepfake_is_a_clear_per_model_error_until_a_faces_analyzer_exists(server):
+def test_deepfake_without_the_face_detector_is_an_honest_failure_that_costs_nothing(server):
+    token = new_key(server, "--credits", "1")
     for models in (("deepfake",), ("genai", "deepfake")):
-        output = check(server, *models).set_bytes(ai_declared())
-        assert "deepfake" in assert_failure(output, "api_error", 501)
+        output = check(server, *models, token=token).set_bytes(ai_declared())
+        message = assert_failure(output, "api_error", 503)  # no models on this server
+        assert "no deepfake score" in message and "pixelproof models fetch" in message
+    assert check(server, "genai", token=token).set_bytes(ai_declared())["status"] == "success"
+
+
+def test_deepfake_scores_the_faces_of_a_generated_picture(models_server):
+    """StyleGAN faces from the development set, scored by the real faces analyzer when a
+    trained head is installed; otherwise a clear failure naming the missing model."""
+    [teaser] = data_images("stylegan")
+    data = teaser.read_bytes()
+    token = new_key(models_server, "--credits", "2")
+    deepfake = check(models_server, "deepfake", token=token).set_bytes(data)
+    if not HAS_FACE_HEAD:
+        message = assert_failure(deepfake, "api_error", 501)
+        assert "deepfake" in message and "no trained face model" in message
+        both = check(models_server, "genai", "deepfake", token=token).set_bytes(data)
+        assert_failure(both, "api_error", 501)  # one model it cannot answer fails the request
+        with models_server.client(token) as c:  # both refunded
+            assert c.get("/v2/billing/balance").json()["credits_remaining"] == 2
+        return
+    assert deepfake["status"] == "success", deepfake
+    report = stored_report(models_server, deepfake)
+    assert list(report["analyzers"]) == ["deepfake"]  # deepfake alone needs no other analyzer
+    faces = report["analyzers"]["deepfake"]["evidence"]
+    assert faces["faces_found"] >= 1  # a 147 px face
+    assert deepfake["type"] == {"deepfake": faces["confidence"]} and deepfake["request"]["operations"] == 1
+    both = check(models_server, "genai", "deepfake", token=token).set_bytes(data)
+    assert both["status"] == "success", both
+    report = stored_report(models_server, both)
+    assert both["type"] == {
+        "ai_generated": report["verdict"]["ai_generated"],
+        "deepfake": report["analyzers"]["deepfake"]["evidence"]["confidence"],
+    }
+    assert both["request"]["operations"] == 2  # two models, one credit: one image
+
+
+def test_deepfake_on_a_picture_without_faces_says_why_there_is_no_score(models_server):
+    token = new_key(models_server, "--credits", "1")
+    output = check(models_server, "deepfake", token=token).set_bytes(image("PNG", (320, 320)))
+    message = assert_failure(output, *(("media_error", 422) if HAS_FACE_HEAD else ("api_error", 501)))
+    assert ("none found" if HAS_FACE_HEAD else "no trained face model") in message
+    with models_server.client(token) as c:  # refunded, nothing stored
+        assert c.get("/v2/billing/balance").json()["credits_remaining"] == 1
 
 
 def test_unknown_or_missing_models_are_argument_errors(server):

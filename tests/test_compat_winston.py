@@ -11,14 +11,14 @@ from PIL import Image
 from pixelproof import __version__
 
 from .compat_support import DST, ai_declared, image, image_host, new_key, start_compat_server
-from .test_c2pa import _action, _manifest, sign
-from .test_watermark import BY_NAME, photo_like, png, sd_script
+from .support_c2pa import AI_CREATED, c2pa_manifest, sign
+from .support_images import BY_NAME, photo_like, png, sd_script
 
 
 def _signed_jpeg() -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (256, 256), (90, 140, 60)).save(buf, "JPEG", quality=90)
-    return sign(_manifest("ChatGPT", _action("c2pa.created", "trainedAlgorithmicMedia", "GPT-4o")), buf.getvalue())
+    return sign(c2pa_manifest("ChatGPT", AI_CREATED), buf.getvalue())
 
 
 def _gif() -> bytes:

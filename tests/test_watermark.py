@@ -1,17 +1,15 @@
 """The invisible-watermark reader against the reference embedding and real watermarked files.
 
-The embedder below restates invisible-watermark's published ``dwtDct`` algorithm with
-OpenCV and PyWavelets (the package itself pulls in torch), so the numpy-only reader is
-checked against the real colour conversion and wavelet, not against its own assumptions.
+The embedder (``support_images.embed``) restates invisible-watermark's published ``dwtDct``
+algorithm with OpenCV and PyWavelets (the package itself pulls in torch), so the numpy-only
+reader is checked against the real colour conversion and wavelet, not its own assumptions.
 """
 
 import io
 from functools import partial
 
-import cv2
 import numpy as np
 import pytest
-import pywt
 from PIL import Image
 
 from pixelproof.analyzers.watermark import ABSENCE, PAYLOADS, WatermarkEvidence
@@ -19,37 +17,9 @@ from pixelproof.pipeline import Engine
 from pixelproof.settings import Settings
 
 from .shared import SHARED, expectations, fixture_rows
+from .support_images import BY_NAME, embed, photo_like, png, sd_script
 
 ENGINE = Engine(Settings(max_upload_bytes=50 * 1024 * 1024))
-BY_NAME = {p.name: p for p in PAYLOADS}
-
-
-def embed(bgr: np.ndarray, bits: np.ndarray) -> np.ndarray:
-    """invisible-watermark ``EmbedMaxDct`` (scale 36, block 4), on uint8 or float arrays alike.
-
-    U plane → Haar DWT → in each 4×4 LL block, the largest-magnitude coefficient after the
-    first is set to ¼ (bit 0) or ¾ (bit 1) of its 36-wide step, keeping its sign.
-    """
-    yuv = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV)
-    height, width = bgr.shape[0] // 4 * 4, bgr.shape[1] // 4 * 4
-    ll, (horizontal, vertical, diagonal) = pywt.dwt2(yuv[:height, :width, 1], "haar")
-    n = 0
-    for i in range(ll.shape[0] // 4):
-        for j in range(ll.shape[1] // 4):
-            block = ll[i * 4 : i * 4 + 4, j * 4 : j * 4 + 4]
-            row, col = divmod(1 + int(np.abs(block.ravel()[1:]).argmax()), 4)
-            value = block[row, col]
-            level = (abs(value) // 36 + 0.25 + 0.5 * bits[n % bits.size]) * 36
-            block[row, col] = level if value >= 0 else -level
-            n += 1
-    # The reference hands the detail bands back in swapped order; only LL carries the mark.
-    yuv[:height, :width, 1] = pywt.idwt2((ll, (vertical, horizontal, diagonal)), "haar")
-    return cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR)
-
-
-def sd_script(rgb: np.ndarray, bits: np.ndarray) -> np.ndarray:
-    """How the Stable Diffusion v1/v2 scripts call it: uint8, true BGR."""
-    return embed(np.ascontiguousarray(rgb[:, :, ::-1]), bits)[:, :, ::-1]
 
 
 def float_pipeline(rgb: np.ndarray, bits: np.ndarray, flip: bool) -> np.ndarray:
@@ -61,21 +31,6 @@ def float_pipeline(rgb: np.ndarray, bits: np.ndarray, flip: bool) -> np.ndarray:
     if flip:
         marked = marked[:, :, ::-1]
     return np.clip(marked, 0, 255).round().astype(np.uint8)
-
-
-def photo_like(size: int = 512, seed: int = 0) -> np.ndarray:
-    """Colour fields with strong grain: the mark needs texture (on flat areas the largest
-    coefficient of a block is a near-tie, and moving it hands the role to another one)."""
-    rng = np.random.default_rng(seed)
-    coarse = Image.fromarray(rng.integers(40, 216, (12, 12, 3), dtype=np.uint8))
-    smooth = np.asarray(coarse.resize((size, size), Image.Resampling.BICUBIC), dtype=np.float32)
-    return np.clip(smooth + rng.normal(0, 24, smooth.shape), 0, 255).astype(np.uint8)
-
-
-def png(rgb: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, "PNG")
-    return buf.getvalue()
 
 
 def analyze(data: bytes) -> tuple[WatermarkEvidence, list]:

@@ -16,8 +16,8 @@ import pytest
 from PIL import PngImagePlugin
 
 from .conftest import Server, create_token
-from .test_c2pa import _action, _manifest, sign
-from .test_pixels import _encode, _scene
+from .support_c2pa import AI_CREATED, c2pa_manifest, sign
+from .support_images import encode, scene
 
 try:
     from playwright.sync_api import Browser, Page, Response, expect, sync_playwright
@@ -49,14 +49,14 @@ A1111 = (
 
 
 def c2pa_ai_jpeg() -> bytes:
-    manifest = _manifest("ChatGPT", _action("c2pa.created", "trainedAlgorithmicMedia", "GPT-4o"), title="harbour.jpg")
-    return sign(manifest, _encode(_scene(640, 448, seed=7), "JPEG", quality=88))
+    manifest = c2pa_manifest("ChatGPT", AI_CREATED, title="harbour.jpg")
+    return sign(manifest, encode(scene(640, 448, seed=7), "JPEG", quality=88))
 
 
 def a1111_png() -> bytes:
     info = PngImagePlugin.PngInfo()
     info.add_text("parameters", A1111)
-    return _encode(_scene(480, 336, seed=11), "PNG", pnginfo=info)
+    return encode(scene(480, 336, seed=11), "PNG", pnginfo=info)
 
 
 # servers and the browser
@@ -268,7 +268,7 @@ def test_cancelling_the_key_prompt_says_what_is_missing(browser, web_server):
 
 
 def test_history_lists_recent_reports_and_opens_them(page):
-    first_id = analyzed(page, "first.png", _encode(_scene(320, 224, seed=1), "PNG"), "image/png")
+    first_id = analyzed(page, "first.png", encode(scene(320, 224, seed=1), "PNG"), "image/png")
     second_id = analyzed(page, "harbour.jpg", c2pa_ai_jpeg(), "image/jpeg")
     expect(page.locator(f'.history-item[data-id="{first_id}"]')).to_be_visible()
     expect(page.locator(f'.history-item[data-id="{second_id}"]')).to_have_attribute("aria-current", "true")
@@ -286,7 +286,7 @@ def test_history_lists_recent_reports_and_opens_them(page):
 
 
 def test_heatmap_is_drawn_over_the_image(page, web_server):
-    report_id = analyzed(page, "scene.png", _encode(_scene(700, 300, seed=3), "PNG"), "image/png")
+    report_id = analyzed(page, "scene.png", encode(scene(700, 300, seed=3), "PNG"), "image/png")
     pixels = _report(web_server, report_id)["analyzers"]["pixels"]
     if pixels["status"] != "processed":
         expect(page.locator('.group[data-kind="pixels"] .quiet')).to_contain_text(pixels["reason"][:40])

@@ -3,8 +3,9 @@
     .venv/bin/python training/faces/extract.py [--k 2] [--limit N]
 
 Per image and variant, BlazeFace runs on the variant's pixels (as the analyzer would see
-them), and each face of at least MIN_SIDE px gets the analyzer's two views (faces.py
-``face_views``) through CLIP. Variants: ``as-is`` and ``degraded`` for evaluation, and K
+them), and each face of at least MIN_SIDE px goes through CLIP in ``CACHE_VIEWS``: the
+analyzer's native-resolution crop (faces.py ``face_views``) and, for comparison, the face
+with context shrunk to 224 px. Variants: ``as-is`` and ``degraded`` for evaluation, and K
 augmented copies for training, made with the detector's ``augment`` (one distribution for
 both classes: random crop, resize 0.4-1.5×, blur, noise, JPEG q50-100) applied to the whole
 image before detection, so a face shrinks, blurs and recompresses with its picture.
@@ -30,8 +31,9 @@ from augment import augment, describe, jpeg_quality  # noqa: E402
 from manifests import load_rows  # noqa: E402
 
 from pixelproof.analyzers.blazeface import FaceDetector  # noqa: E402
-from pixelproof.analyzers.faces import BACKBONE, DETECTORS, face_views  # noqa: E402
-from pixelproof.analyzers.pixels_features import ClipBackbone  # noqa: E402
+from pixelproof.analyzers.blazeface import Face  # noqa: E402
+from pixelproof.analyzers.faces import BACKBONE, DETECTORS, FACE_VIEWS, face_views  # noqa: E402
+from pixelproof.analyzers.pixels_features import ClipBackbone, global_view  # noqa: E402
 from pixelproof.evaluation.variants import variant  # noqa: E402
 from pixelproof.media import decode  # noqa: E402
 from pixelproof.models import load_path  # noqa: E402
@@ -42,6 +44,8 @@ FACES_DIR = Path("/work/devdata/faces")
 EVAL_VARIANTS = ("as-is", "degraded")
 MIN_SIDE = 32  # px; below the analyzer's minimum, kept to measure how AUC falls with size
 MAX_FACES = 4  # largest faces per image: a crowd must not outweigh a portrait
+CONTEXT = 1.6  # the context view: a square this many times the detector's box
+CACHE_VIEWS = ("face", *FACE_VIEWS)  # "face" was studied and is not used by the analyzer
 SETTINGS = Settings(max_upload_bytes=HARD_MAX_UPLOAD_BYTES, max_pixels=200_000_000)
 
 
@@ -57,14 +61,28 @@ def variant_pixels(name: str, data: bytes, original) -> tuple[np.ndarray, dict]:
     return augment(original.rgb, original.meta.format, jpeg_quality(original.image), rng)
 
 
+def face_square(box: tuple[float, float, float, float], width: int, height: int) -> tuple[int, int, int, int]:
+    """A square around the face with context, moved (not cut) to stay inside the image."""
+    x1, y1, x2, y2 = box
+    side = min(round(CONTEXT * max(x2 - x1, y2 - y1)), width, height)
+    left = min(max(round((x1 + x2 - side) / 2), 0), width - side)
+    top = min(max(round((y1 + y2 - side) / 2), 0), height - side)
+    return left, top, left + side, top + side
+
+
+def cache_views(image: Image.Image, face: Face) -> list[Image.Image]:
+    """``CACHE_VIEWS``: the face with context shrunk to 224 px (what it depicts), then the analyzer's views."""
+    return [global_view(image.crop(face_square(face.box, image.width, image.height))), *face_views(image, face)]
+
+
 def extract(detector: FaceDetector, backbone: ClipBackbone, rgb: np.ndarray) -> dict[str, np.ndarray]:
     faces = sorted((f for f in detector(rgb) if f.side >= MIN_SIDE), key=lambda f: f.side, reverse=True)[:MAX_FACES]
     image = Image.fromarray(rgb)
-    tokens = [backbone.tokens(face_views(image, f)) for f in faces]
+    tokens = [backbone.tokens(cache_views(image, f)) for f in faces]
     return {
         "boxes": np.array([f.box for f in faces], np.float32).reshape(-1, 4),
         "scores": np.array([f.score for f in faces], np.float32),
-        "tokens": (np.stack(tokens) if tokens else np.zeros((0, 2, 2, 12, 768))).astype(np.float16),
+        "tokens": (np.stack(tokens) if tokens else np.zeros((0, len(CACHE_VIEWS), 2, 12, 768))).astype(np.float16),
     }
 
 

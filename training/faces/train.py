@@ -1,25 +1,29 @@
 """Train, validate and write the synthetic-face head.
 
-    .venv/bin/python training/faces/train.py [--recipe both] [--c 0.02] [--dry-run]
+    .venv/bin/python training/faces/train.py [--recipe native] [--no-crops] [--c 0.02] [--dry-run]
 
-Reads the faces cached by extract.py. A face's label is its picture's label (every face in
-an AI picture was generated; every face in a real one was not).
+Reads the faces cached by extract.py and, unless --no-crops, the pixel detector's cached
+native-resolution crops of every development picture (training/extract_features.py): the
+development data has about a thousand AI faces, nine in ten from one gallery, too few on
+their own. A face's or crop's label is its picture's label.
 
 1. Leave-one-source-out: for each source repository/package, fit on the other sources'
-   augmented faces and score the held-out source's faces as they are and degraded.
-2. Per-face AUC by face size (how small a face can still be judged) and per-image AUC
-   (the most synthetic-looking face of each picture); false positives on real faces.
-3. Shortcut check: the same protocol with only face size, detector score and the picture's
+   augmented faces (and crops) and score the held-out source's faces as they are and degraded.
+   Isotonic calibration (the detector's, 50/50 prior) comes from these out-of-fold scores; a
+   face is flagged where that probability reaches 0.90 (90 % class-balanced precision).
+2. Unseen on both sides: a held-out source has faces of one class only, so (1) compares
+   scores of different fold models. Here each fit leaves out one AI source group AND one
+   third of the real sources, and the AUC compares the two held-out sets under one model.
+3. Shortcut check: (1) with only face size, detector score and the picture's
    format/size/JPEG quality.
-4. Platt calibration of the out-of-fold scores and a flag threshold with 90 % class-balanced
-   precision; final fit on every source; writes src/pixelproof/analyzers/weights/faces_head.npz,
-   the training manifest and training/faces/metrics.json.
+4. Final fit on everything; writes src/pixelproof/analyzers/weights/faces_head.npz, the
+   training manifest and training/faces/metrics.json. Seeded; prints what it measured.
 """
 
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -32,26 +36,30 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parent / "data"))
 
-from calibrate import band, platt  # noqa: E402
-from extract import EVAL_VARIANTS, FACES_DIR, cache_path  # noqa: E402
-from heads import balanced_weights, decision, features, fit_linear  # noqa: E402
+import features as pixel_cache  # noqa: E402
+from calibrate import BAND, isotonic  # noqa: E402
+from extract import CACHE_VIEWS, EVAL_VARIANTS, FACES_DIR, cache_path  # noqa: E402
+from heads import balanced_weights, decision, fit_linear  # noqa: E402
 from manifests import load_rows  # noqa: E402
 
-from pixelproof.analyzers.faces import BACKBONE, HEAD_PATH, FaceHead  # noqa: E402
+from pixelproof.analyzers.faces import BACKBONE, FACE_VIEWS, HEAD_PATH, FaceHead  # noqa: E402
+from pixelproof.analyzers.pixels_features import VIEWS, vectorize  # noqa: E402
 from pixelproof.evaluation.metrics import auc, summary  # noqa: E402
 from pixelproof.models import ARTIFACTS  # noqa: E402
 
 SEED = 20251121
-ALL_LAYERS = list(range(12))
-RECIPES = {  # views: 0 = the face with context at 224 px, 1 = native-resolution crop on the face
-    "face": [{"views": [0], "pool": "cls", "layers": ALL_LAYERS}],
-    "native": [{"views": [1], "pool": "cls", "layers": ALL_LAYERS}, {"views": [1], "pool": "mean", "layers": ALL_LAYERS}],
-    "both": [
-        {"views": [0], "pool": "cls", "layers": ALL_LAYERS},
-        {"views": [1], "pool": "cls", "layers": ALL_LAYERS},
-        {"views": [1], "pool": "mean", "layers": ALL_LAYERS},
-    ],
+LAYERS = [1, 3, 5, 7, 9, 11]  # every other layer: texture to meaning, at half the features
+RECIPES = {  # in CACHE_VIEWS terms: 0 = the face with context at 224 px, 1 = native-resolution crop
+    "face": [{"views": [0], "pool": "cls", "layers": LAYERS}],
+    "native": [{"views": [1], "pool": "cls", "layers": LAYERS}, {"views": [1], "pool": "mean", "layers": LAYERS}],
 }
+PIXEL_NATIVE_VIEWS = [i for i, name in enumerate(VIEWS) if name.startswith("native")]
+AI_GROUPS = {  # for (2): the AI sources with faces, the rest pooled
+    "github:songguoxs/gpt4o-image-prompts": "gallery",
+    "github:jamez-bondos/awesome-gpt4o-images": "gpt-4o",
+    "github:comfyanonymous/ComfyUI_examples": "comfyui",
+}
+REAL_THIRDS = 3
 SIZE_BUCKETS = (32, 48, 64, 96, 128, 256, 100_000)
 
 
@@ -60,172 +68,213 @@ def log(message: str) -> None:
 
 
 @dataclass
-class Faces:
-    """One row per face of one variant."""
+class Samples:
+    """Training or evaluation rows: faces (or crops) with their picture's index."""
 
-    x: np.ndarray  # N × D features (the recipe's parts of the views' CLIP tokens)
-    side: np.ndarray  # shorter side of the detector's box, px
-    score: np.ndarray  # detector confidence
+    x: np.ndarray  # N × D features
     image: np.ndarray  # index into rows
+    side: np.ndarray  # face size in px (crops: 224)
+    score: np.ndarray  # detector confidence (crops: 1)
     outside: list[dict]  # the picture's format/size/quality
 
+    def __getitem__(self, mask: np.ndarray) -> "Samples":
+        return Samples(self.x[mask], self.image[mask], self.side[mask], self.score[mask],
+                       [o for o, m in zip(self.outside, mask, strict=True) if m])  # fmt: skip
 
-def load_faces(rows, name: str, parts: list[dict]) -> Faces:
-    x, side, score, image, outside = [], [], [], [], []
+    @staticmethod
+    def join(parts: list["Samples"]) -> "Samples":
+        return Samples(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("x", "image", "side", "score")),
+                       [o for p in parts for o in p.outside])  # fmt: skip
+
+
+def load_faces(rows, name: str, parts: list[dict]) -> Samples:
+    x, image, side, score, outside = [], [], [], [], []
     for i, row in enumerate(rows):
         with np.load(cache_path(row.sha256, name)) as npz:
-            meta = json.loads(str(npz["meta"]))
             boxes = npz["boxes"]
-            if len(boxes):
-                x.append(features(npz["tokens"], parts))
+            if not len(boxes):
+                continue
+            meta = json.loads(str(npz["meta"]))
+            x += [vectorize(t.astype(np.float32), parts) for t in npz["tokens"]]
+            image += [i] * len(boxes)
             side.append(np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]))
             score.append(npz["scores"])
-            image.append(np.full(len(boxes), i))
             outside += [meta] * len(boxes)
-    return Faces(np.concatenate(x), np.concatenate(side), np.concatenate(score), np.concatenate(image), outside)
+    return Samples(np.array(x, np.float32), np.array(image), np.concatenate(side), np.concatenate(score), outside)
 
 
-def shortcut_features(faces: Faces) -> np.ndarray:
+def load_crops(rows, name: str, parts: list[dict]) -> Samples:
+    """The pixel detector's native-resolution crops of every picture, as face-head samples."""
+    native_parts = [{**part, "views": [0]} for part in parts]
+    x, image, outside = [], [], []
+    for i, row in enumerate(rows):
+        if not pixel_cache.cache_path(row.sha256, name).exists():
+            continue
+        tokens, meta = pixel_cache.load(row.sha256, name)
+        for view in PIXEL_NATIVE_VIEWS:
+            x.append(vectorize(tokens[[view]], native_parts))
+            image.append(i)
+            outside.append(meta)
+    n = len(image)
+    return Samples(np.array(x, np.float32), np.array(image), np.full(n, 224.0), np.ones(n), outside)
+
+
+def runtime_parts(parts: list[dict]) -> list[dict]:
+    """The recipe in the analyzer's view order; refuses views the analyzer does not compute."""
+    missing = {CACHE_VIEWS[v] for part in parts for v in part["views"]} - set(FACE_VIEWS)
+    if missing:
+        raise SystemExit(f"the analyzer does not compute the {sorted(missing)} view(s); pick another recipe")
+    return [{**part, "views": [FACE_VIEWS.index(CACHE_VIEWS[v]) for v in part["views"]]} for part in parts]
+
+
+def shortcut_features(s: Samples) -> np.ndarray:
     def picture(m: dict) -> list[float]:
         return [m["format"] == "jpeg", m["format"] == "png", np.log(m["width"]), np.log(m["height"]), m["jpeg_quality"]]
 
-    return np.column_stack([np.log(faces.side), faces.score, np.array([picture(m) for m in faces.outside], float)])
+    return np.column_stack([np.log(s.side), s.score, np.array([picture(m) for m in s.outside], float)])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--k", type=int, default=2, help="augmented variants used for training")
-    parser.add_argument("--with-original", action="store_true", help="also train on the untouched pictures")
-    parser.add_argument("--recipe", choices=sorted(RECIPES), default="both")
+    parser.add_argument("--k", type=int, default=2, help="augmented face variants used for training")
+    parser.add_argument("--recipe", choices=sorted(RECIPES), default="native")
+    parser.add_argument("--no-crops", action="store_true", help="train on faces only")
+    parser.add_argument("--crop-variants", default="aug0", help="pixel-cache variants whose crops are added")
     parser.add_argument("--c", type=float, default=0.02, help="inverse L2 strength of the logistic head")
-    parser.add_argument("--power", type=float, default=0.5, help="source weighting (1: by face count)")
+    parser.add_argument("--power", type=float, default=0.5, help="source weighting (1: by sample count)")
     parser.add_argument("--min-side", type=int, default=64, help="smallest face judged, px")
+    parser.add_argument("--train-min-side", type=int, default=48, help="smallest face trained on, px")
     parser.add_argument("--dry-run", action="store_true", help="validate and print, write nothing")
     parser.add_argument("--metrics", type=Path, default=HERE / "metrics.json")
     args = parser.parse_args()
+    parts = RECIPES[args.recipe]
+    crops_on = not args.no_crops and args.recipe == "native"
 
-    train_names = [f"aug{i}" for i in range(args.k)] + (["as-is"] if args.with_original else [])
-    names = list(dict.fromkeys([*EVAL_VARIANTS, *train_names]))
     unique, seen = [], set()
     for row in load_rows():
         if row.sha256 not in seen:
             seen.add(row.sha256)
             unique.append(row)
-    rows = [r for r in unique if all(cache_path(r.sha256, n).exists() for n in names)]
-    log(f"{len(rows)} of {len(unique)} images have every variant cached in {FACES_DIR}")
-    parts = RECIPES[args.recipe]
-    faces = {n: load_faces(rows, n, parts) for n in names}
+    face_names = [*EVAL_VARIANTS, *(f"aug{i}" for i in range(args.k))]
+    rows = [r for r in unique if all(cache_path(r.sha256, n).exists() for n in face_names)]
+    log(f"{len(rows)} of {len(unique)} pictures have every face variant cached in {FACES_DIR}")
     labels = np.array([r.label == "ai" for r in rows], np.int8)
     sources = np.array([r.source_group for r in rows])
     groups = np.array([r.group for r in rows])
-    x = {n: faces[n].x for n in names}
-    y = {n: labels[faces[n].image] for n in names}
-    src = {n: sources[faces[n].image] for n in names}
-    for n in names:
-        f = faces[n]
-        log(f"{n}: {len(f.side)} faces in {len(np.unique(f.image))} images "
-            f"({int(y[n].sum())} from AI pictures, {int((1 - y[n]).sum())} from real ones)")  # fmt: skip
 
-    def weights(n: str, mask: np.ndarray) -> np.ndarray:
-        """Class-balanced, sources weighted by size**power, each picture's faces sharing one weight."""
-        img = faces[n].image[mask]
-        per_image = 1.0 / np.bincount(img)[img]
-        return balanced_weights(y[n][mask], src[n][mask], args.power) * per_image / per_image.mean()
+    faces = {n: load_faces(rows, n, parts) for n in face_names}
+    train = Samples.join([faces[f"aug{i}"][faces[f"aug{i}"].side >= args.train_min_side] for i in range(args.k)])
+    crops = [load_crops(rows, v, parts) for v in args.crop_variants.split(",")] if crops_on else []
+    train = Samples.join([train, *crops])
+    test = {n: faces[n][faces[n].side >= args.min_side] for n in EVAL_VARIANTS}
+    for n in face_names:
+        f = faces[n]
+        log(f"{n}: {len(f.side)} faces in {len(np.unique(f.image))} pictures "
+            f"({int(labels[f.image].sum())} from AI pictures, {int((1 - labels[f.image]).sum())} from real ones)")
+    log(f"training rows: {len(train.side)} ({sum(len(c.side) for c in crops)} detector crops), "
+        f"{train.x.shape[1]} features; judged faces ≥ {args.min_side} px")  # fmt: skip
+
+    def fit(mask: np.ndarray):
+        sel = train[mask]
+        y = labels[sel.image]
+        return fit_linear(sel.x, y, balanced_weights(y, sources[sel.image], args.power), parts, args.c)
 
     # 1. leave-one-source-out
-    raw = {n: np.full(len(faces[n].side), np.nan) for n in EVAL_VARIANTS}
-    train_min = min(args.min_side, 48)  # also learn from smallish faces; judged from min_side up
-    held_out = sorted({s for n in EVAL_VARIANTS for s in src[n]})  # sources with faces to score
+    raw = {n: np.full(len(test[n].side), np.nan) for n in EVAL_VARIANTS}
+    every_size = np.full(len(faces["as-is"].side), np.nan)  # as-is faces of any size, for the size curve
+    held_out = sorted(set(sources[faces["as-is"].image]) | {s for n in EVAL_VARIANTS for s in sources[test[n].image]})
     for held in held_out:
-        keep = {n: (src[n] != held) & (faces[n].side >= train_min) for n in train_names}
-        xt = np.concatenate([x[n][keep[n]] for n in train_names])
-        yt = np.concatenate([y[n][keep[n]] for n in train_names])
-        if len(np.unique(yt)) < 2:
-            continue
-        wt = np.concatenate([weights(n, keep[n]) for n in train_names])
-        head = fit_linear(xt, yt, wt, parts, args.c)
+        head = fit(sources[train.image] != held)
         for n in EVAL_VARIANTS:
-            test = src[n] == held
-            if test.any():
-                raw[n][test] = decision(head, x[n][test])
-
-    # 2. what the out-of-fold scores say
-    judged = {n: faces[n].side >= args.min_side for n in EVAL_VARIANTS}
-    calib_raw = np.concatenate([raw[n][judged[n]] for n in EVAL_VARIANTS])
-    calib_y = np.concatenate([y[n][judged[n]] for n in EVAL_VARIANTS])
-    cx, cy = platt(calib_raw, calib_y)
+            mask = sources[test[n].image] == held
+            raw[n][mask] = decision(head, test[n].x[mask])
+        mask = sources[faces["as-is"].image] == held
+        every_size[mask] = decision(head, faces["as-is"].x[mask])
+    y_test = {n: labels[test[n].image] for n in EVAL_VARIANTS}
+    cx, cy = isotonic(np.concatenate([raw[n] for n in EVAL_VARIANTS]), np.concatenate([y_test[n] for n in EVAL_VARIANTS]))
     prob = {n: np.interp(raw[n], cx, cy) for n in EVAL_VARIANTS}
-    _, threshold = band(np.interp(calib_raw, cx, cy), calib_y)
-    log(f"flag threshold (90 % class-balanced precision, out of fold): {threshold:.3f}")
+    threshold = BAND[1]  # P is the local share of synthetic faces (50/50 prior): flag where it reaches 90 %
+    log(f"calibrated on {sum(len(r) for r in raw.values())} out-of-fold face scores; flag at P >= {threshold:.2f}, "
+        f"reached by {np.mean(np.concatenate(list(prob.values())) >= threshold):.1%} of them")  # fmt: skip
 
     results = {}
     for n in EVAL_VARIANTS:
-        j = judged[n]
-        face_groups = groups[faces[n].image]
-        r = summary(y[n][j], prob[n][j], face_groups[j], threshold)
-        by_size = {}
-        for lo, hi in pairwise(SIZE_BUCKETS):
-            m = (faces[n].side >= lo) & (faces[n].side < hi)
-            by_size[f"{lo}-{hi if hi < 100_000 else 'up'}"] = {
-                "n_ai": int(y[n][m].sum()), "n_real": int((1 - y[n][m]).sum()), "auc": auc(y[n][m], prob[n][m])}
-        per_image = {}
-        for i in np.unique(faces[n].image[j]):
-            per_image[i] = prob[n][j][faces[n].image[j] == i].max()
-        img_idx = np.array(list(per_image))
-        r["per_image_auc"] = auc(labels[img_idx], np.array(list(per_image.values())))
-        r["per_image_n"] = {"ai": int(labels[img_idx].sum()), "real": int((1 - labels[img_idx]).sum())}
-        r["auc_by_face_side"] = by_size
-        r["auc_by_source"] = {
-            s: auc(y[n][j & (src[n] == s)], prob[n][j & (src[n] == s)]) for s in np.unique(src[n][j])
-        }
+        t, y, p = test[n], y_test[n], prob[n]
+        r = summary(y, p, groups[t.image], threshold)
+        per_image = {i: p[t.image == i].max() for i in np.unique(t.image)}
+        r["per_image_auc"] = auc(labels[list(per_image)], np.array(list(per_image.values())))
+        r["per_image_n"] = {"ai": int(labels[list(per_image)].sum()), "real": int((1 - labels[list(per_image)]).sum())}
         results[n] = r
         log(f"LOSO {n:<8} faces: AUC {r['auc']:.3f}  TPR@5%FPR {r['tpr_at_5pct_fpr']:.3f}  "
             f"at {threshold:.2f}: TPR {r['tpr']:.3f} FPR {r['fpr']:.3f}  (n ai {r['n_ai']}, real {r['n_real']}); "
-            f"per image AUC {r['per_image_auc']:.3f}")  # fmt: skip
-        log("  AUC by face side: " + ", ".join(f"{k} {v['auc']:.3f} ({v['n_ai']}/{v['n_real']})" for k, v in by_size.items()))
+            f"per picture AUC {r['per_image_auc']:.3f}")  # fmt: skip
         log("  recall by AI group: " + ", ".join(f"{g} {a:.2f} (n={b})" for g, (a, b) in r["recall_by_ai_group"].items()))
         log("  FPR by real group: " + ", ".join(f"{g} {a:.2f} (n={b})" for g, (a, b) in r["fpr_by_real_group"].items()))
 
-    # 3. shortcut check: can size, detector score and file description alone tell the classes apart?
-    xs = {n: shortcut_features(faces[n]) for n in names}
-    short = {n: np.full(len(faces[n].side), np.nan) for n in EVAL_VARIANTS}
+    # 2. unseen on both sides
+    ai_group = np.array([AI_GROUPS.get(s, "other") if lab else "" for s, lab in zip(sources, labels, strict=True)])
+    real_sources = sorted({s for s, lab in zip(sources, labels, strict=True) if not lab})
+    order = np.random.default_rng(SEED).permutation(len(real_sources))
+    third = {real_sources[j]: k % REAL_THIRDS for k, j in enumerate(order)}
+    real_third = np.array([third.get(s, -1) if not lab else -1 for s, lab in zip(sources, labels, strict=True)])
+    pairs, weighted = {}, []
+    t = test["as-is"]
+    for a in sorted(set(ai_group) - {""}):
+        for g in range(REAL_THIRDS):
+            held = (ai_group == a) | (real_third == g)
+            mask = held[t.image]
+            y = labels[t.image[mask]]
+            if not y.any() or y.all():
+                continue
+            head = fit(~held[train.image])
+            value = auc(y, decision(head, t.x[mask]))
+            pairs[f"{a} vs real third {g}"] = {"auc": value, "n_ai": int(y.sum()), "n_real": int((1 - y).sum())}
+            weighted.append((value, y.sum() * (1 - y).sum()))
+    both_sides = float(sum(v * w for v, w in weighted) / sum(w for _, w in weighted))
+    log(f"unseen on both sides (as-is faces): pair-weighted AUC {both_sides:.3f}; "
+        + ", ".join(f"{k} {v['auc']:.3f} ({v['n_ai']}/{v['n_real']})" for k, v in pairs.items()))  # fmt: skip
+    log("  real thirds: " + "; ".join(f"{g}: " + ", ".join(s for s, k in third.items() if k == g) for g in range(REAL_THIRDS)))
+
+    # face size: how small a face can still be judged (LOSO, judged or not)
+    by_size = {}
+    for lo, hi in pairwise(SIZE_BUCKETS):
+        m = (faces["as-is"].side >= lo) & (faces["as-is"].side < hi)
+        y = labels[faces["as-is"].image[m]]
+        by_size[f"{lo}-{hi if hi < 100_000 else 'up'}"] = {"auc": auc(y, every_size[m]), "n_ai": int(y.sum()), "n_real": int((1 - y).sum())}
+    log("LOSO AUC by face side (as-is): " + ", ".join(f"{k} {v['auc']:.3f} ({v['n_ai']}/{v['n_real']})" for k, v in by_size.items()))
+
+    # 3. shortcut check, on faces only
+    face_train = Samples.join([faces[f"aug{i}"][faces[f"aug{i}"].side >= args.train_min_side] for i in range(args.k)])
+    xs_train = shortcut_features(face_train)
+    short = {n: np.full(len(test[n].side), np.nan) for n in EVAL_VARIANTS}
     for held in held_out:
-        keep = {n: (src[n] != held) & (faces[n].side >= train_min) for n in train_names}
-        yt = np.concatenate([y[n][keep[n]] for n in train_names])
-        if len(np.unique(yt)) < 2:
-            continue
+        keep = sources[face_train.image] != held
+        y = labels[face_train.image[keep]]
         model = HistGradientBoostingClassifier(max_iter=100, random_state=SEED)
-        model.fit(np.concatenate([xs[n][keep[n]] for n in train_names]), yt,
-                  sample_weight=np.concatenate([weights(n, keep[n]) for n in train_names]))  # fmt: skip
+        model.fit(xs_train[keep], y, sample_weight=balanced_weights(y, sources[face_train.image[keep]], args.power))
         for n in EVAL_VARIANTS:
-            test = src[n] == held
-            if test.any():
-                short[n][test] = model.predict_proba(xs[n][test])[:, 1]
-    shortcut = {n: auc(y[n][judged[n]], short[n][judged[n]]) for n in EVAL_VARIANTS}
+            mask = sources[test[n].image] == held
+            if mask.any():
+                short[n][mask] = model.predict_proba(shortcut_features(test[n][mask]))[:, 1]
+    shortcut = {n: auc(y_test[n], short[n]) for n in EVAL_VARIANTS}
     log("shortcut check (face size, detector score, file format/size/quality; LOSO AUC): "
         + ", ".join(f"{n} {v:.3f}" for n, v in shortcut.items()))  # fmt: skip
 
     metrics = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "protocol": "leave-one-source-out over source repositories/packages; faces labelled by their picture; "
-        "trained on augmented copies, evaluated as-is and degraded; calibration and threshold out of fold",
-        "recipe": args.recipe, "parts": parts, "c": args.c, "power": args.power, "k": args.k, "with_original": args.with_original,
-        "min_face_side": args.min_side, "threshold": threshold, "n_images": len(rows),
-        "loso": results, "shortcut_auc": shortcut,
+        "protocol": "faces labelled by their picture; trained on augmented copies (and the pixel detector's "
+        "native crops), evaluated as-is and degraded; leave-one-source-out calibration and threshold",
+        "recipe": args.recipe, "parts": parts, "crops": crops_on, "crop_variants": args.crop_variants,
+        "c": args.c, "power": args.power, "k": args.k, "min_face_side": args.min_side,
+        "train_min_face_side": args.train_min_side, "threshold": threshold, "n_pictures": len(rows),
+        "loso": results, "unseen_both_sides": {"pair_weighted_auc": both_sides, "pairs": pairs},
+        "auc_by_face_side": by_size, "shortcut_auc": shortcut,
     }  # fmt: skip
     if args.dry_run:
         log("dry run: nothing written")
         return
 
-    keep = {n: faces[n].side >= train_min for n in train_names}
-    scorer = fit_linear(
-        np.concatenate([x[n][keep[n]] for n in train_names]),
-        np.concatenate([y[n][keep[n]] for n in train_names]),
-        np.concatenate([weights(n, keep[n]) for n in train_names]),
-        parts,
-        args.c,
-    )
-    version = f"faces-head-{datetime.now(UTC):%Y%m%d}-{args.recipe}"
+    scorer = replace(fit(np.ones(len(train.side), bool)), parts=runtime_parts(parts))
     head = FaceHead(
         scorer=scorer,
         calibration_x=cx,
@@ -233,13 +282,14 @@ def main() -> None:
         threshold=threshold,
         min_face_side=args.min_side,
         info={
-            "version": version,
+            "version": f"faces-head-{datetime.now(UTC):%Y%m%d}-{args.recipe}{'-crops' if crops_on else ''}",
             "backbone_sha256": ARTIFACTS[BACKBONE].sha256,
             "loso_face_auc": {n: round(results[n]["auc"], 4) for n in EVAL_VARIANTS},
+            "unseen_both_sides_auc": round(both_sides, 4),
         },
     )
     head.save(HEAD_PATH)
-    used = sorted({int(i) for n in train_names for i in faces[n].image[keep[n]]})
+    used = sorted(set(train.image.tolist()))
     manifest = [{"sha256": rows[i].sha256, "label": rows[i].label, "group": rows[i].group,
                  "source": rows[i].source_group} for i in used]  # fmt: skip
     HEAD_PATH.with_name("faces_head.training.json").write_text(json.dumps(manifest, indent=0) + "\n")

@@ -1,10 +1,11 @@
 """Synthetic faces: find every face, then judge each one that is large enough to judge.
 
 Faces are found by BlazeFace (``blazeface.py``). Each face of at least the head's minimum
-size is scored by a small head trained here (``training/faces/``) on CLIP features of two
-views of the face: the face with some context, shrunk to 224 px (what it depicts), and a
-224 px crop at the stored resolution centred on it (its finest pixels, where generators'
-traces live). The head's probability is calibrated out of fold, leave-one-source-out.
+size is scored by a small head trained here (``training/faces/``) on CLIP features of a
+224 px crop of the stored pixels centred on the face. Faces alone are too few (the
+development data has about a thousand AI faces, nine in ten from one gallery), so the head
+also learns from native-resolution crops of every development picture, AI or real. Its
+probability is calibrated on out-of-fold scores, leave-one-source-out.
 
 A face smaller than the minimum is listed with ``confidence: null`` and a reason: its pixels
 are too few to judge, and we do not guess. Without a trained head the analyzer declines
@@ -29,32 +30,23 @@ from ..media import Media
 from ..models import ARTIFACTS, load_path
 from .base import Analyzer, Evidence, NotApplicable, Signal
 from .blazeface import Face, FaceDetector
-from .pixels_features import ClipBackbone, global_view, native_crop
+from .pixels_features import ClipBackbone, native_crop
 from .pixels_head import Linear
 from .registry import register
 
 BACKBONE = "clip-vit-b16-int8"
 DETECTORS = ("blazeface-short-range", "blazeface-full-range")
 HEAD_PATH = Path(__file__).with_name("weights") / "faces_head.npz"
-CONTEXT = 1.6  # the face view is a square this many times the detector's box
-FACE_VIEWS = ("face", "native")
+FACE_VIEWS = ("native",)
 MAX_JUDGED = 4  # the largest faces of a crowd (as in training); the rest are listed unjudged
 
 
-def face_square(box: tuple[float, float, float, float], width: int, height: int) -> tuple[int, int, int, int]:
-    """A square around the face with context, moved (not cut) to stay inside the image."""
-    x1, y1, x2, y2 = box
-    side = min(round(CONTEXT * max(x2 - x1, y2 - y1)), width, height)
-    left = min(max(round((x1 + x2 - side) / 2), 0), width - side)
-    top = min(max(round((y1 + y2 - side) / 2), 0), height - side)
-    return left, top, left + side, top + side
-
-
 def face_views(image: Image.Image, face: Face) -> list[Image.Image]:
-    """The crops the head sees for one face, in ``FACE_VIEWS`` order."""
+    """The crops the head sees for one face, in ``FACE_VIEWS`` order: 224 px of the stored
+    pixels centred on the face, untouched by resizing (a generator's traces are in the finest
+    pixels; a shrunken face view carried less of them, see training/faces/train.py)."""
     x1, y1, x2, y2 = face.box
-    square = image.crop(face_square(face.box, image.width, image.height))
-    return [global_view(square), native_crop(image, (x1 + x2) / 2 / image.width, (y1 + y2) / 2 / image.height)]
+    return [native_crop(image, (x1 + x2) / 2 / image.width, (y1 + y2) / 2 / image.height)]
 
 
 @dataclass(frozen=True)

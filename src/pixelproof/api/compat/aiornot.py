@@ -1,13 +1,17 @@
 """AIorNOT-compatible ``POST /v2/image/sync``, ``GET /v1/system/live`` and ``GET /v2/billing/balance``,
 the calls the official ``aiornot`` client makes.
 
-Only the ``ai_generated`` report has analyzers behind it. ``deepfake``, ``nsfw``, ``quality`` and
-``reverse_search`` are answered with ``processing_status: rejected`` and no section until
-analyzers for them exist: a fabricated verdict would be worse than none.
+``ai_generated`` is the fused verdict; ``deepfake``, ``nsfw``, ``quality`` and ``reverse_search``
+are the sections of the analyzers of the same names. Only the analyzers of the reports asked
+for run, and ``processing_status`` says how each one ended: ``processed``, ``rejected`` (it
+declined: no trained face model, no index, or no face to judge) or ``errored``, with no
+section unless processed: a fabricated section would be worse than none.
 """
 
 import re
+from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -16,6 +20,10 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from ...analyzers import available
+from ...analyzers.faces import BBox, DeepfakeEvidence
+from ...analyzers.nsfw import NsfwEvidence
+from ...analyzers.quality import Issue, QualityEvidence
+from ...analyzers.reverse_search import ReverseSearchEvidence
 from ...errors import UnsupportedType
 from ...fusion import Verdict
 from ...media import sniff
@@ -30,6 +38,7 @@ PATHS = ("/v2/image/", "/v1/system/", "/v2/billing/")
 router = APIRouter(tags=["AIorNOT-compatible"])
 
 REPORTS = ("ai_generated", "deepfake", "nsfw", "quality", "reverse_search")
+SECTIONS = REPORTS[1:]  # each the section of the analyzer of that name
 DEFAULT_REPORTS = ("ai_generated", "deepfake", "nsfw", "quality")
 FORMATS = ("jpeg", "png", "webp", "heif", "tiff")  # AIorNOT's jpg, jpeg, png, webp, heic, heif, tiff
 
@@ -61,6 +70,45 @@ class AiGenerated(BaseModel):
     generator: dict[str, float] = Field(description="AIorNOT generator fields; see docs/compatibility.md.")
 
 
+class Roi(BaseModel):
+    is_detected: bool
+    confidence: float
+    bbox: BBox
+
+
+class Deepfake(BaseModel):
+    is_detected: bool
+    confidence: float
+    rois: list[Roi] = Field(description="The judged faces, largest first; faces too small to judge are left out.")
+
+
+class Nsfw(BaseModel):
+    is_detected: bool
+    score: float
+    version: str
+
+
+class Quality(BaseModel):
+    is_detected: bool = Field(description="Good enough to judge (quality score >= 0.5).")
+    score: float
+    issues: list[Issue]
+
+
+class ReverseSearchMatch(BaseModel):
+    domain: str = Field(description="Always empty: the index holds local files, not web pages.")
+    image_url: str = Field(description="file:// URL of the indexed file; empty for an image indexed from an upload.")
+    width: int
+    height: int
+    earliest_crawl_date: str = Field(description="When pixelproof first saw these exact bytes (YYYY-MM-DD).")
+    sha256: str
+    distance: float
+
+
+class ReverseSearch(BaseModel):
+    was_found: bool
+    matches: list[ReverseSearchMatch]
+
+
 class Meta(BaseModel):
     width: int
     height: int
@@ -73,6 +121,10 @@ class Meta(BaseModel):
 class ImageReport(BaseModel):
     meta: Meta
     ai_generated: AiGenerated | None = None
+    deepfake: Deepfake | None = None
+    nsfw: Nsfw | None = None
+    quality: Quality | None = None
+    reverse_search: ReverseSearch | None = None
 
 
 class ImageResponse(BaseModel):
@@ -123,7 +175,7 @@ def _ai_generated(report: Report) -> tuple[Status, AiGenerated | None]:
     verdict = report.verdict
     p = verdict.ai_generated
     if p is None:  # no decisive evidence and no pixel score: say so, never a number
-        errored = any(section.status == "errored" for section in report.analyzers.values())
+        errored = any(s.status == "errored" for name, s in report.analyzers.items() if name not in SECTIONS)
         return ("errored" if errored else "rejected"), None
     section = AiGenerated(
         verdict="unknown" if verdict.label == "uncertain" else verdict.label,
@@ -134,22 +186,71 @@ def _ai_generated(report: Report) -> tuple[Status, AiGenerated | None]:
     return "processed", section
 
 
+def _deepfake(found: DeepfakeEvidence) -> Deepfake | None:
+    if found.confidence is None:  # no face large enough to judge: nothing to say in AIorNOT's terms
+        return None
+    judged = [roi for roi in found.rois if roi.confidence is not None]
+    rois = [Roi(is_detected=r.is_detected, confidence=r.confidence, bbox=r.bbox) for r in judged]
+    return Deepfake(is_detected=found.is_detected, confidence=found.confidence, rois=rois)
+
+
+def _reverse_search(found: ReverseSearchEvidence) -> ReverseSearch:
+    matches = [
+        ReverseSearchMatch(
+            domain="",
+            image_url=Path(m.source).as_uri() if m.source else "",
+            width=m.width,
+            height=m.height,
+            earliest_crawl_date=m.first_seen.date().isoformat(),
+            sha256=m.sha256,
+            distance=m.distance,
+        )
+        for m in found.matches
+    ]
+    return ReverseSearch(was_found=found.was_found, matches=matches)
+
+
+BUILDERS: dict[str, tuple[type, Callable]] = {  # section → (its analyzer's evidence, the translation)
+    "deepfake": (DeepfakeEvidence, _deepfake),
+    "nsfw": (NsfwEvidence, lambda e: Nsfw(is_detected=e.is_detected, score=e.score, version=e.version)),
+    "quality": (QualityEvidence, lambda e: Quality(is_detected=e.usable, score=e.score, issues=e.issues)),
+    "reverse_search": (ReverseSearchEvidence, _reverse_search),
+}
+
+
+def _section(report: Report, name: str) -> tuple[Status, BaseModel | None]:
+    evidence_model, build = BUILDERS[name]
+    evidence = report.evidence(name, evidence_model)
+    if evidence is None:  # the analyzer declined or failed: its status, its reason in the report
+        return report.analyzers[name].status, None
+    section = build(evidence)
+    return ("processed" if section else "rejected"), section
+
+
 def translate(report: Report, requested: list[str]) -> dict:
-    status: dict[str, Status] = {name: "rejected" for name in requested}  # no analyzers behind them yet
-    ai_generated = None
-    if "ai_generated" in requested:
-        status["ai_generated"], ai_generated = _ai_generated(report)
+    status: dict[str, Status] = {}
+    sections: dict[str, BaseModel | None] = {}
+    for name in requested:
+        status[name], sections[name] = _ai_generated(report) if name == "ai_generated" else _section(report, name)
     media = report.media
     meta = Meta(
         **media.model_dump(include={"width", "height", "format", "size_bytes", "md5"}), processing_status=status
     )
     body = ImageResponse(
         id=report.id,
-        report=ImageReport(meta=meta, ai_generated=ai_generated),
+        report=ImageReport(meta=meta, **sections),
         created_at=report.created_at,
         external_id=report.external_id,
     )
-    return body.model_dump(mode="json", exclude={"report": {"ai_generated"}} if ai_generated is None else None)
+    absent = {name for name in REPORTS if sections.get(name) is None}
+    return body.model_dump(mode="json", exclude={"report": absent})
+
+
+def _analyzers(requested: list[str]) -> list[str]:
+    """The analyzers behind the requested reports: a section's own analyzer when its report is
+    asked for, and for ``ai_generated`` (the fused verdict) every analyzer that is no section's."""
+    verdict = [name for name in available() if name not in SECTIONS] if "ai_generated" in requested else []
+    return verdict + [name for name in SECTIONS if name in requested]
 
 
 def _requested(only: list[str], excluding: list[str]) -> list[str]:
@@ -193,22 +294,22 @@ async def image_sync(
     excluding: Annotated[list[str], Query(default_factory=list, description=f"Not these. {_REPORT_NAMES}")],
     external_id: Annotated[str | None, Query(max_length=255)] = None,
 ) -> JSONResponse:
-    """Multipart `image`. Costs one credit when `ai_generated` is requested (the only report with
-    analyzers behind it), none otherwise."""
+    """Multipart `image`. One credit per image, whatever reports are requested (none when the
+    request leaves none: then only the image's facts are read)."""
     requested = _requested(only, excluding)
     form = await read_form(request, "image")
     if form.file is None:
         raise InvalidRequest("send the image as the multipart file field 'image'")
-    wants_verdict = "ai_generated" in requested
+    running = _analyzers(requested)
     analyzed = await run_in_threadpool(
         analyze_image,
         request.app.state,
         key,
         image=form.file,
-        cost=1 if wants_verdict else 0,
+        cost=1 if running else 0,
         accept=_accept,
         external_id=external_id,
-        excluding=None if wants_verdict else list(available()),  # the image's facts, no analyzer
+        excluding=[name for name in available() if name not in running],
     )
     return JSONResponse(translate(analyzed.report, requested))
 

@@ -14,8 +14,9 @@ from ..errors import InvalidRequest, UnsupportedContentType
 
 
 class NoScore(PixelproofError):
-    """The fused verdict has no probability (no decisive evidence, no pixel model score), and
-    this API's answer is that number: an error is honest, a made-up number is not."""
+    """The report has no number where this API's answer is that number (the fused verdict
+    without decisive evidence or a pixel model score, a failed faces analyzer): an error is
+    honest, a made-up number is not."""
 
     code = "no_score"
     http_status = 503

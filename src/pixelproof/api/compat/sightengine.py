@@ -1,6 +1,7 @@
-"""Sightengine-compatible ``/1.0/check.json`` (``models=genai``) and ``/1.0/feedback.json``.
+"""Sightengine-compatible ``/1.0/check.json`` (``models=genai``, ``deepfake``) and ``/1.0/feedback.json``.
 
-A thin translation of the report: ``type.ai_generated`` is the fused verdict's probability.
+A thin translation of the report: ``type.ai_generated`` is the fused verdict's probability,
+``type.deepfake`` the faces analyzer's highest per-face probability.
 Credentials are the ``api_user`` / ``api_secret`` pair that ``pixelproof keys create`` prints
 (our key id and secret), sent as query or form fields like Sightengine's own.
 """
@@ -11,24 +12,25 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from ...analyzers.faces import DeepfakeEvidence
 from ...errors import MediaError, PixelproofError, UrlFetchFailed, UrlRefused
 from ...ingest import fetch_url
 from ...media import decode
+from ...report import Report
 from ...storage import CreditsExhausted, Feedback, KeyInfo
 from ..analysis import analyze_image
 from ..analyze import split_names
 from ..errors import InvalidRequest
-from .common import documented, read_form, require_score
+from .common import NoScore, documented, read_form, require_score
 
 PATHS = ("/1.0/",)
 router = APIRouter(prefix="/1.0", tags=["Sightengine-compatible"])
 
-SERVED = ("genai",)
-NOT_YET = {"deepfake": "this server has no faces analyzer yet, so it cannot score deepfakes"}
+SERVED = ("genai", "deepfake")
 FEEDBACK_LABELS = {"genai": {"ai": "ai", "not-ai": "human"}}  # Sightengine's classes → our labels
 
 
@@ -38,10 +40,18 @@ class UnknownModel(PixelproofError):
 
 
 class ModelUnavailable(PixelproofError):
-    """A Sightengine model this server knows of but cannot answer for (yet)."""
+    """A Sightengine model this server cannot answer for: its analyzer declined (e.g. no trained
+    face model)."""
 
     code = "model_unavailable"
     http_status = 501
+
+
+class NoFace(PixelproofError):
+    """``deepfake`` scores faces; an image with none large enough to judge has no score."""
+
+    code = "no_face"
+    http_status = 422
 
 
 class RequestInfo(BaseModel):
@@ -56,7 +66,8 @@ class MediaInfo(BaseModel):
 
 
 class TypeScores(BaseModel):
-    ai_generated: float
+    ai_generated: float | None = Field(None, description="With models=genai: the fused verdict's P(AI).")
+    deepfake: float | None = Field(None, description="With models=deepfake: the highest P(synthetic) of the faces.")
 
 
 class CheckResponse(BaseModel):
@@ -89,6 +100,7 @@ _ERROR_TYPES = {
     CreditsExhausted.code: "usage_limit",
     InvalidRequest.code: "argument_error",
     UnknownModel.code: "argument_error",
+    NoFace.code: "media_error",
     UrlRefused.code: "media_error",
     UrlFetchFailed.code: "media_error",
     "not_found": "request_error",
@@ -127,13 +139,35 @@ def _models(value: str | None) -> list[str]:
     """The requested models, refused before any work when one cannot be answered."""
     models = list(dict.fromkeys(split_names([value or ""])))
     if not models:
-        raise InvalidRequest("missing argument: models (this server answers models=genai)")
+        raise InvalidRequest("missing argument: models (this server answers models=genai,deepfake)")
     for model in models:
-        if model in NOT_YET:
-            raise ModelUnavailable(f"model {model!r} is not available: {NOT_YET[model]}; request models=genai")
         if model not in SERVED:
-            raise UnknownModel(f"unknown model {model!r}: this server answers models=genai")
+            raise UnknownModel(f"unknown model {model!r}: this server answers models=genai,deepfake")
     return models
+
+
+def _deepfake(report: Report) -> float:
+    """The highest P(synthetic) of the judged faces, or the error that says why there is none."""
+    section = report.analyzers["deepfake"]
+    if section.status == "rejected":
+        raise ModelUnavailable(f"model 'deepfake' is not available on this server: {section.reason}")
+    if section.status == "errored":
+        raise NoScore(f"no deepfake score: the faces analyzer failed ({section.reason})")
+    found = report.evidence("deepfake", DeepfakeEvidence)
+    if found.confidence is None:
+        seen = f"{found.faces_found} found, all smaller" if found.faces_found else "none found"
+        raise NoFace(f"no deepfake score: it needs a face of at least {found.min_face_side} px ({seen})")
+    return found.confidence
+
+
+def _scores(report: Report, models: list[str]) -> TypeScores:
+    """One score per model, or the error of the first that has none (refunded, nothing stored)."""
+    if "genai" in models:
+        require_score(report)
+    return TypeScores(
+        ai_generated=report.verdict.ai_generated if "genai" in models else None,
+        deepfake=_deepfake(report) if "deepfake" in models else None,
+    )
 
 
 def _one_source(image: bytes | None, url: str | None) -> None:
@@ -147,22 +181,29 @@ async def _check(request: Request, fields: dict[str, str], image: bytes | None, 
     url = fields.get("url") or None
     _one_source(image, url)
     analyzed = await run_in_threadpool(
-        analyze_image, request.app.state, key, image=image, url=url, require=require_score
+        analyze_image,
+        request.app.state,
+        key,
+        image=image,
+        url=url,
+        require=lambda report: _scores(report, models),
+        only=None if "genai" in models else ["deepfake"],  # genai: the verdict of every analyzer
     )
     report = analyzed.report
     body = CheckResponse(
         request=_request_info(len(models), report.id, report.created_at),
-        type=TypeScores(ai_generated=report.verdict.ai_generated),
+        type=_scores(report, models),
         media=MediaInfo(id=f"med_{report.media.sha256}", uri=url or filename),
     )
-    return JSONResponse(body.model_dump())
+    return JSONResponse(body.model_dump(exclude_none=True))
 
 
 _ERRORS = documented(
     Failure,
     *(400, 401, 402, 413, 415, 422, 500, 501, 503),
-    s501="A model this server cannot answer yet (deepfake)",
-    s503="No score for this image (e.g. the pixel model is missing)",
+    s422="Corrupt image, or (deepfake) no face large enough to judge",
+    s501="deepfake: this server has no trained face model",
+    s503="No score for this image (e.g. the pixel model or the face detector is missing)",
 )
 _CREDENTIALS = "Your pixelproof key id (`api_user`) and secret (`api_secret`), as `pixelproof keys create` prints them."
 
@@ -175,7 +216,7 @@ def _upload_doc(fields: dict[str, str]) -> dict:
 
 
 _CHECK_FIELDS = {
-    "models": "Comma-separated models: `genai` (`deepfake` answers 501 until a faces analyzer exists).",
+    "models": "Comma-separated models: `genai`, `deepfake`.",
     "url": "Instead of `media`: the image's URL.",
     "api_user": _CREDENTIALS,
     "api_secret": _CREDENTIALS,
@@ -190,7 +231,8 @@ async def check_url(
     api_user: Annotated[str | None, Query(description=_CREDENTIALS)] = None,
     api_secret: Annotated[str | None, Query(description=_CREDENTIALS)] = None,
 ) -> JSONResponse:
-    """`type.ai_generated` is the fused verdict's P(AI); one credit per image."""
+    """`type.ai_generated` is the fused verdict's P(AI), `type.deepfake` the highest P(synthetic)
+    of the faces; one credit per image."""
     fields = {"models": models, "url": url, "api_user": api_user or "", "api_secret": api_secret or ""}
     return await _check(request, fields, None, None)
 
