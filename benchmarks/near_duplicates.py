@@ -9,11 +9,19 @@ never indexed, are searched for as distinct images. Reported: recall per edit wi
 shipped thresholds, the false-match rate on the distinct images, the PDQ distances behind
 them, and a sweep of the whole-image PDQ threshold.
 
-Speed, on synthetic random hashes (the search cost depends only on how many there are): one
-search (one view, as for most images; 16 views, the most a framed query makes), building
-the in-memory index from the saved copy, and, at 100 k, from the database.
+The CLIP path (similar images), on a smaller sample since each image costs a CLIP run: the
+first K originals indexed with their embeddings, the crops, screenshots, re-encodes and
+half-size copies searched for, then the next L originals as distinct images. Reported: what
+the shipped rule finds (as a copy, as similar), the false "similar" matches, a sweep of the
+cosine threshold (chosen on one half of the distinct images, checked on the other), a sweep
+of the CLIP layer and pooling the embedding is read from, and the time of one CLIP run.
 
-    .venv/bin/python benchmarks/near_duplicates.py [--indexed 1000] [--distinct 1500] [--no-timing]
+Speed, on synthetic random hashes and embeddings (the search cost depends only on how many
+there are): one search (one view, as for most images; 16 views, the most a framed query
+makes), building the in-memory index from the saved copy, and, at 100 k, from the database.
+
+    nice .venv/bin/python benchmarks/near_duplicates.py [--indexed 1000] [--distinct 1500]
+        [--clip-indexed 400] [--clip-distinct 1200] [--no-quality] [--no-clip] [--no-timing]
 """
 
 import argparse
@@ -22,16 +30,19 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import faiss
 import numpy as np
 from PIL import Image
 
+from pixelproof.analyzers.pixels_features import POOLS, global_tokens
 from pixelproof.errors import PixelproofError
-from pixelproof.index import Corpus, QueryViews, indexed_image, query_views
-from pixelproof.index.corpus import FRAMED_MAX_PDQ, FRAMED_MAX_PHASH, WHOLE_MAX_PDQ
+from pixelproof.index import Corpus, QueryViews, indexed_image, open_embedder, query_views
+from pixelproof.index.corpus import FRAMED_MAX_PDQ, FRAMED_MAX_PHASH, SIMILAR_MIN, WHOLE_MAX_PDQ
 from pixelproof.index.edits import EDITS, cropped
+from pixelproof.index.embedding import DIM, LAYER, MASSIVE_DIMS, embedding
 from pixelproof.index.hashing import PDQ_BYTES, PHASH_BYTES, Fingerprint
 from pixelproof.index.search import MIN_PDQ_QUALITY, HashIndex
 from pixelproof.media import decode
@@ -44,6 +55,9 @@ SETTINGS = Settings(max_upload_bytes=50 * 1024 * 1024)
 SWEEP = (16, 24, 31, 40, 48, 56, 64)
 # The edits the thresholds are chosen against, plus milder crops: where whole-image hashes give up.
 BENCH_EDITS = {**EDITS, "crop-95-centre": cropped(0.95), "crop-90-centre": cropped(0.9)}
+CLIP_EDITS = ("crop-80-centre", "crop-80-corner", "crop-90-centre", "screenshot", "jpeg-q50", "resize-0.5")
+COSINE_SWEEP = (0.86, 0.88, 0.90, 0.91, 0.92, 0.94)
+MAX_FALSE = 0.005  # the share of distinct images allowed to match something as "similar"
 
 
 def originals() -> list[Path]:
@@ -220,6 +234,152 @@ def _report(per_edit: dict, distinct: list, entries: list[IndexedImage]) -> None
         print(f"| {bound} | {recall:.1%} | {fmr / len(distinct):.2%} |")
 
 
+# -- the CLIP path ---------------------------------------------------------------------------------
+
+
+def _decoded(path: Path):
+    try:
+        return decode(path.read_bytes(), SETTINGS)
+    except PixelproofError:
+        return None
+
+
+def clip_quality(n_indexed: int, n_distinct: int) -> None:
+    embedder, skipped = open_embedder(SETTINGS)
+    if embedder is None:
+        print(f"\nCLIP path not measured: {skipped}")
+        return
+    paths = originals()
+    tokens = {}  # what the sweeps need: the global view's tokens (2×12×768, float16) per image
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp), max_upload_bytes=SETTINGS.max_upload_bytes)
+        with Corpus.open(settings) as corpus:
+            start = time.perf_counter()
+            entries, kept = [], []
+            for path in paths[:n_indexed]:
+                if (media := _decoded(path)) is None:
+                    continue
+                entries.append(indexed_image(media, str(path), embedding=embedder(media)))
+                tokens["indexed", len(kept)] = global_tokens(embedder.backbone, media)[0].astype(np.float16)
+                kept.append(path)
+            corpus.add(entries)
+            position = {entry.sha256: i for i, entry in enumerate(entries)}
+            position_of = {
+                row.id: position[row.sha256] for row in corpus.store.indexed_images(corpus.store.indexed_hashes().ids)
+            }
+            print(f"\nCLIP path: indexed {len(entries)} images with embeddings in {time.perf_counter() - start:.0f} s")
+            per_edit = {}
+            for name in CLIP_EDITS:
+                rows = []
+                for i, path in enumerate(kept):
+                    media = decode(
+                        BENCH_EDITS[name](Image.fromarray(decode(path.read_bytes(), SETTINGS).rgb)), SETTINGS
+                    )
+                    found = corpus.search(query_views(media, embedder(media)))
+                    rows.append((i, [(position_of[m.id], m.kind) for m in found]))
+                    tokens[name, i] = global_tokens(embedder.backbone, media)[0].astype(np.float16)
+                per_edit[name] = rows
+            distinct, clip_ms, search_ms = [], [], []
+            for path in paths[n_indexed:]:
+                if len(distinct) == n_distinct:
+                    break
+                if (media := _decoded(path)) is None:
+                    continue
+                _ = media.rgb
+                start = time.perf_counter()
+                vector = embedder(media)  # one CLIP run: what reverse_search adds when the pixel analyzer did not run
+                clip_ms.append((time.perf_counter() - start) * 1000)
+                start = time.perf_counter()
+                found = corpus.search(query_views(media, vector))
+                search_ms.append((time.perf_counter() - start) * 1000)
+                tokens["distinct", len(distinct)] = global_tokens(embedder.backbone, media)[0].astype(np.float16)
+                distinct.append((path, [(position_of[m.id], m.kind, m.similarity) for m in found]))
+    _clip_report(per_edit, distinct, kept)
+    _cosine_sweeps(tokens, len(kept), len(distinct))
+    print(
+        f"\nOne CLIP run on the global view (the cost when the pixel analyzer did not run): p50 {np.percentile(clip_ms, 50):.0f} ms, "
+        f"p90 {np.percentile(clip_ms, 90):.0f} ms; the search after it (hashing, both indexes, reading the matches): "
+        f"p50 {np.percentile(search_ms, 50):.1f} ms, p90 {np.percentile(search_ms, 90):.1f} ms"
+    )
+
+
+def _clip_report(per_edit: dict, distinct: list, kept: list[Path]) -> None:
+    print(f"\nShipped rule: similar at cosine ≥ {SIMILAR_MIN} (and copies by their hashes, as above)")
+    print("| edit | copies | right image as a copy | as similar only | either | right image first |")
+    print("|---|---|---|---|---|---|")
+    for name, rows in per_edit.items():
+        kinds = [{pos: kind for pos, kind in found}.get(i) for i, found in rows]
+        first = sum(bool(found) and found[0][0] == i for i, found in rows)
+        n = len(rows)
+        copy, similar = kinds.count("copy"), kinds.count("similar")
+        print(f"| {name} | {n} | {copy / n:.1%} | {similar / n:.1%} | {(copy + similar) / n:.1%} | {first / n:.1%} |")
+    as_copy = [path for path, found in distinct if any(kind == "copy" for _, kind, _ in found)]
+    as_similar = [(path, found) for path, found in distinct if any(kind == "similar" for _, kind, _ in found)]
+    print(
+        f"\nDistinct images: {len(distinct)} searched; {len(as_similar)} matched something as similar "
+        f"({len(as_similar) / len(distinct):.2%}), {len(as_copy)} as a copy"
+    )
+    for path, found in sorted(as_similar, key=lambda f: -max(m[2] for m in f[1] if m[1] == "similar"))[:12]:
+        best = max((m for m in found if m[1] == "similar"), key=lambda m: m[2])
+        print(f"  {best[2]:.3f} {path.name} ~ {kept[best[0]].name}")
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    x = x.astype(np.float32)
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def _recall_and_false(vectors, edits, n_indexed: int, n_distinct: int, threshold: float | None = None):
+    """(threshold, {edit: recall}, false share on all distinct images, on halves A and B).
+
+    ``threshold`` None: the lowest cosine that keeps the false share within MAX_FALSE, as the
+    shipped one was chosen; the halves show how much that estimate moves with the sample."""
+    indexed = _unit(vectors("indexed", n_indexed))
+    nearest = (_unit(vectors("distinct", n_distinct)) @ indexed.T).max(1)
+    if threshold is None:
+        allowed = int(MAX_FALSE * len(nearest))
+        threshold = float(np.nextafter(np.sort(nearest)[::-1][allowed], 2))  # just above the first one too many
+    recall = {e: float(((_unit(vectors(e, n_indexed)) * indexed).sum(1) >= threshold).mean()) for e in edits}
+    shares = [float((part >= threshold).mean()) for part in (nearest, nearest[0::2], nearest[1::2])]
+    return threshold, recall, *shares
+
+
+def _cosine_sweeps(tokens: dict, n_indexed: int, n_distinct: int) -> None:
+    def stacked(kind: str, n: int, pick) -> np.ndarray:
+        return np.stack([pick(tokens[kind, i][None].astype(np.float32)) for i in range(n)])
+
+    print(f"\nSweep of the cosine threshold (shipped embedding; {n_indexed} indexed images):")
+    print("| cosine ≥ | " + " | ".join(CLIP_EDITS) + " | distinct matched (halves A / B) |")
+    print("|---" * (len(CLIP_EDITS) + 2) + "|")
+    shipped = lambda kind, n: stacked(kind, n, embedding)
+    for threshold in (*COSINE_SWEEP, None):
+        chosen, recall, false, false_a, false_b = _recall_and_false(
+            shipped, CLIP_EDITS, n_indexed, n_distinct, threshold
+        )
+        label = f"{chosen:.4f}" if threshold is not None else f"{chosen:.4f} (lowest at ≤ {MAX_FALSE:.1%})"
+        recalls = " | ".join(f"{recall[e]:.1%}" for e in CLIP_EDITS)
+        print(f"| {label} | {recalls} | {false:.2%} ({false_a:.2%} / {false_b:.2%}) |")
+
+    edits = ("crop-80-centre", "crop-80-corner", "screenshot", "jpeg-q50")
+    print(
+        f"\nSweep of the token the embedding is read from, each at its lowest threshold with ≤ {MAX_FALSE:.1%} false:"
+    )
+    print("| layer | pooling | dims | threshold | " + " | ".join(edits) + " |")
+    print("|---" * (len(edits) + 4) + "|")
+    keep = np.ones(768, bool)
+    keep[MASSIVE_DIMS] = False
+    for layer in range(3, 12):
+        for pool in POOLS:
+            for dims, mask in ((768, slice(None)), (DIM, keep)):
+                pick = lambda t, layer=layer, pool=pool, mask=mask: t[0, POOLS.index(pool), layer][mask]
+                chosen, recall, *_ = _recall_and_false(
+                    lambda kind, n, pick=pick: stacked(kind, n, pick), edits, n_indexed, n_distinct
+                )
+                mark = " (shipped)" if (layer, pool, dims) == (LAYER, "mean", DIM) else ""
+                recalls = " | ".join(f"{recall[e]:.1%}" for e in edits)
+                print(f"| {layer}{mark} | {pool} | {dims} | {chosen:.4f} | {recalls} |")
+
+
 # -- speed ----------------------------------------------------------------------------------------
 
 
@@ -267,7 +427,21 @@ def speed() -> None:
                 index.near(query, WHOLE_MAX_PDQ)
             sixteen.append(time.perf_counter() - start)
         print(f"| {n:,} | {_ms(one)} | {_ms(sixteen)} | {load * 1000:.0f} |")
+    _embedding_speed(100_000, rng)
     _rebuild_from_database(100_000, rng)
+
+
+def _embedding_speed(n: int, rng: np.random.Generator) -> None:
+    """The cosine search scans every embedding: its cost grows linearly with n."""
+    vectors = _unit(rng.standard_normal((n, DIM))).astype(np.float16)
+    index = HashIndex()
+    index.add(replace(_random_hashes(n, rng), embedded_ids=list(range(1, n + 1)), embeddings=vectors.tobytes()))
+    spent = []
+    for query in _unit(rng.standard_normal((200, DIM))):
+        start = time.perf_counter()
+        index.similar(query, SIMILAR_MIN)
+        spent.append(time.perf_counter() - start)
+    print(f"\nCosine search over {n:,} embeddings ({DIM}-d, float32 in memory): p50 / p95 {_ms(spent)} ms")
 
 
 def _rebuild_from_database(n: int, rng: np.random.Generator) -> None:
@@ -298,12 +472,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--indexed", type=int, default=1000, help="images indexed (N)")
     parser.add_argument("--distinct", type=int, default=1500, help="distinct images searched (M)")
+    parser.add_argument("--clip-indexed", type=int, default=400, help="images indexed for the CLIP path (K)")
+    parser.add_argument("--clip-distinct", type=int, default=1200, help="distinct images for the CLIP path (L)")
     parser.add_argument("--no-timing", action="store_true")
     parser.add_argument("--no-quality", action="store_true")
+    parser.add_argument("--no-clip", action="store_true")
     args = parser.parse_args()
     faiss.omp_set_num_threads(1)
     if not args.no_quality:
         quality(args.indexed, args.distinct)
+    if not args.no_clip:
+        clip_quality(args.clip_indexed, args.clip_distinct)
     if not args.no_timing:
         speed()
 

@@ -18,6 +18,7 @@ from PIL import Image
 
 from pixelproof.analyzers.faces import HEAD_PATH
 from pixelproof.api.compat.aiornot import REPORTS, SECTIONS
+from pixelproof.index.edits import cropped
 
 from .compat_support import ai_declared, image, new_key, start_compat_server
 from .conftest import pixelproof_cli
@@ -164,11 +165,14 @@ def test_pixel_model_family_probabilities_fill_the_generator_fields(models_serve
     assert fields == {field: families[family] for field, family in expected.items() if family in families}
 
 
-def test_sections_translate_the_analyzers_on_a_generated_face(models_server, tmp_path):
-    """StyleGAN faces from the development set, indexed first: every section runs for real."""
+def test_sections_translate_the_analyzers_on_a_generated_face(models_server, fetched_models, tmp_path, monkeypatch):
+    """StyleGAN faces from the development set, indexed first with a crop of them: every section
+    runs for real, and only the copy (not the similar crop) becomes an AIorNOT match."""
     [teaser] = data_images("stylegan")
     path = write(tmp_path, "faces.png", teaser.read_bytes())
-    added = pixelproof_cli("index", "add", str(path), *models_server.store_args)
+    crop = write(tmp_path, "crop.jpg", cropped(0.9)(Image.open(teaser)))
+    monkeypatch.setenv("PIXELPROOF_CACHE_DIR", str(fetched_models.cache_dir))  # `index add` embeds with CLIP
+    added = pixelproof_cli("index", "add", str(path), str(crop), *models_server.store_args)
     assert added.exit_code == 0, added.output
     [result] = official(models_server, tmp_path, report_call(path, only=list(REPORTS)))
     answer, report = result["value"]["report"], stored(models_server, result)
@@ -205,7 +209,8 @@ def test_sections_translate_the_analyzers_on_a_generated_face(models_server, tmp
         "score": evidence["quality"]["score"],
         "issues": evidence["quality"]["issues"],
     }
-    [match] = evidence["reverse_search"]["matches"]
+    [match, similar] = evidence["reverse_search"]["matches"]
+    assert (match["kind"], similar["kind"], similar["source"]) == ("copy", "similar", str(crop.resolve()))
     assert answer["reverse_search"] == {
         "was_found": True,
         "matches": [

@@ -1,6 +1,9 @@
-"""Near-duplicate search: the hashes, the index on SQLite and PostgreSQL, `pixelproof index`,
-and the reverse_search analyzer in pipeline, CLI and API runs, on generated pictures and,
-when ../shared is present, on the development data."""
+"""Near-duplicate search: the hashes, the CLIP embeddings, the index on SQLite and PostgreSQL,
+`pixelproof index`, and the reverse_search analyzer in pipeline, CLI and API runs, on
+generated pictures and, when ../shared is present, on the development data.
+
+Generated pictures (colour fields and shapes) all look alike to CLIP, so the similar-image
+checks use the development data."""
 
 import csv
 import io
@@ -8,21 +11,29 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import imagehash
 import numpy as np
 import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 from PIL import Image, ImageDraw
 
-from pixelproof.index import Corpus, indexed_image, query_views, working_copy
+from pixelproof.index import Corpus, indexed_image, open_embedder, query_views, working_copy
+from pixelproof.index.corpus import SIMILAR_MIN
 from pixelproof.index.edits import EDITS
+from pixelproof.index.embedding import DIM
 from pixelproof.index.hashing import phash
 from pixelproof.index.search import HashIndex
 from pixelproof.media import decode
 from pixelproof.pipeline import Engine
 from pixelproof.settings import Settings
 from pixelproof.storage import Store
+from pixelproof.storage.migrate import MIGRATIONS
+from pixelproof.storage.tables import UTCDateTime
 
 from .shared import SHARED
 
@@ -55,8 +66,20 @@ def media_of(data: bytes):
     return decode(data, Settings(max_upload_bytes=50 * 1024 * 1024))
 
 
-def search(corpus: Corpus, data: bytes):
-    return corpus.search(query_views(media_of(data)))
+def search(corpus: Corpus, data: bytes, embedding: np.ndarray | None = None):
+    return corpus.search(query_views(media_of(data), embedding))
+
+
+def unit(seed: int) -> np.ndarray:
+    """A random direction in embedding space: unrelated to any other (cosine near 0)."""
+    vector = np.random.default_rng(seed).standard_normal(DIM)
+    return vector / np.linalg.norm(vector)
+
+
+def at_cosine(vector: np.ndarray, cosine: float, seed: int = 99) -> np.ndarray:
+    """A unit vector at exactly ``cosine`` from the unit ``vector``."""
+    other = unit(seed) - unit(seed) @ vector * vector
+    return cosine * vector + np.sqrt(1 - cosine**2) * other / np.linalg.norm(other)
 
 
 @pytest.fixture
@@ -175,6 +198,60 @@ def test_removal_by_sha256_and_by_folder_only_below_it(corpus):
     assert [m.source for m in search(corpus, encoded(picture(3)))] == ["/p_other/3.png"]
 
 
+def test_embeddings_are_stored_and_searched_by_cosine(corpus):
+    """Embeddings go through the database (float16) into the cosine index: a query close enough to
+    one is a "similar" match, a copy found by its hashes also gets its cosine, and an image
+    indexed without an embedding still matches by its hashes."""
+    pictures = [media_of(encoded(picture(seed))) for seed in range(3)]
+    corpus.add([indexed_image(pictures[i], f"/pictures/{i}.png", embedding=unit(i)) for i in range(2)])
+    corpus.add([indexed_image(pictures[2], "/pictures/2.png")])  # as before embeddings, or without the model
+    assert corpus.stats().embedded == 2
+
+    unrelated = encoded(picture(50), "JPEG", quality=80)
+    (similar,) = search(corpus, unrelated, at_cosine(unit(1), SIMILAR_MIN + 0.02))
+    assert (similar.kind, similar.source) == ("similar", "/pictures/1.png")
+    assert similar.similarity == pytest.approx(SIMILAR_MIN + 0.02, abs=2e-3)  # float16 storage
+    assert (similar.distance, similar.pdq_distance, similar.phash_distance, similar.region) == (None,) * 4
+    assert search(corpus, unrelated, at_cosine(unit(1), SIMILAR_MIN - 0.02)) == []
+
+    (copy, *others) = search(corpus, EDITS["jpeg-q75"](picture(0)), unit(0))
+    assert (copy.kind, copy.source, others) == ("copy", "/pictures/0.png", [])
+    assert copy.similarity == pytest.approx(1.0, abs=1e-3) and copy.pdq_distance <= 31
+    (old,) = search(corpus, EDITS["jpeg-q75"](picture(2)), unit(7))
+    assert (old.kind, old.source, old.similarity) == ("copy", "/pictures/2.png", None)
+
+    # copies first, closest first; then similar images, most similar first
+    found = search(corpus, EDITS["jpeg-q75"](picture(2)), at_cosine(unit(0), 0.99) + at_cosine(unit(1), 0.95))
+    assert [(m.kind, m.source) for m in found] == [
+        ("copy", "/pictures/2.png"),
+        ("similar", "/pictures/0.png"),
+        ("similar", "/pictures/1.png"),
+    ]
+
+
+def test_an_index_made_before_embeddings_upgrades_and_still_matches(db_url, tmp_path):
+    """A database at revision 0003 (no embedding column) with an indexed image: opening it
+    migrates it, and the image is still found by its hashes."""
+    entry = indexed_image(media_of(encoded(picture(6))), "/old/6.png")
+    engine = sa.create_engine(db_url)
+    if engine.dialect.name == "sqlite":
+        Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        columns = ("sha256", "source", "width", "height", "pdq", "pdq_quality", "phash")
+        table = sa.table("indexed_images", *map(sa.column, columns), sa.column("first_seen", UTCDateTime()))
+        values = {name: getattr(entry, name) for name in columns}
+        connection.execute(sa.insert(table).values(**values, first_seen=datetime.now(UTC)))
+    engine.dispose()
+    with Corpus(Store.open(db_url), Settings(data_dir=tmp_path / "data")) as corpus:
+        (match,) = search(corpus, EDITS["jpeg-q75"](picture(6)), unit(6))
+        assert (match.kind, match.source, match.similarity) == ("copy", "/old/6.png", None)
+        assert corpus.stats().embedded == 0
+
+
 # the saved copy: a convenience, never the truth
 
 
@@ -218,10 +295,13 @@ def test_a_missing_stale_corrupt_or_foreign_saved_copy_is_rebuilt_from_the_datab
 def test_saved_copy_round_trips(tmp_path):
     with Corpus.open(Settings(data_dir=tmp_path)) as corpus:
         add_pictures(corpus, range(3))
+        corpus.add([indexed_image(media_of(encoded(picture(3))), "/pictures/3.png", embedding=unit(3))])
         corpus.save()
         token = corpus.store.index_state().token
     loaded = HashIndex.load(saved_copies(tmp_path)[0], token)
-    assert loaded is not None and len(loaded[0]) == 3
+    assert loaded is not None and len(loaded[0]) == 4
+    (image_id, similarity), *_ = loaded[0].similar(unit(3), 0.99).items()
+    assert image_id == loaded[0].last_id and similarity == pytest.approx(1.0, abs=1e-3)
     assert HashIndex.load(saved_copies(tmp_path)[0], "another database") is None
 
 
@@ -254,15 +334,31 @@ def test_reverse_search_in_a_full_pipeline_run(tmp_path):
     section = report.analyzers["reverse_search"]
     assert section.status == "processed"
     assert section.evidence["was_found"] is True and section.evidence["indexed_images"] == 5
-    (match,) = section.evidence["matches"]
-    assert match["source"] == "/pictures/2.png" and match["region"] is not None
+    (match,) = section.evidence["matches"]  # indexed without embeddings: copies only
+    assert match["source"] == "/pictures/2.png" and match["region"] is not None and match["kind"] == "copy"
     assert any(
         note.startswith("reverse_search: The image is a copy in a larger picture")
         for note in report.verdict.explanation
     )
     unrelated = engine.analyze(encoded(picture(50)), only=["reverse_search"]).analyzers["reverse_search"]
-    assert unrelated.evidence == {"was_found": False, "matches": [], "indexed_images": 5, "added_to_index": False}
+    evidence = unrelated.evidence
+    del evidence["similar_skipped"]  # None or why, as the models are fetched or not: tested below
+    assert evidence == {"was_found": False, "matches": [], "indexed_images": 5, "added_to_index": False}
     assert unrelated.signals == []
+
+
+def test_without_the_clip_model_the_hashes_still_work_and_the_evidence_says_why(tmp_path):
+    settings = Settings(data_dir=tmp_path, cache_dir=tmp_path / "no-models")
+    with Corpus.open(settings) as corpus:
+        add_pictures(corpus, range(3))
+    section = Engine(settings).analyze(EDITS["jpeg-q75"](picture(1)), only=["reverse_search"]).analyzers
+    evidence = section["reverse_search"].evidence
+    assert evidence["was_found"] is True
+    assert [(m["kind"], m["source"], m["similarity"]) for m in evidence["matches"]] == [
+        ("copy", "/pictures/1.png", None)
+    ]
+    assert evidence["similar_skipped"].startswith("similar-image search skipped: model 'clip-vit-b16-int8'")
+    assert "pixelproof models fetch" in evidence["similar_skipped"]
 
 
 def test_index_analyzed_adds_every_image_the_analyzer_sees(tmp_path):
@@ -303,17 +399,19 @@ def photos(tmp_path) -> Path:
 
 
 def test_index_add_remove_and_stats_on_the_command_line(photos, tmp_path):
+    """Without the CLIP model: the images are indexed by their hashes, and the command says so."""
     data = ("--data-dir", tmp_path / "data")
-    added = pixelproof("index", "add", photos, *data)
+    added = pixelproof("index", "add", photos, *data, env={"PIXELPROOF_CACHE_DIR": str(tmp_path / "no-models")})
     assert added.returncode == 0, added.stderr
     assert "Added 4 image(s), 0 already indexed, 1 failed; 4 in the index." in added.stdout
     assert "broken.jpg: corrupt_media" in added.stderr
+    assert "similar-image search skipped" in added.stderr and "indexed by their hashes only" in added.stderr
     again = pixelproof("index", "add", str(photos / "*.png"), photos / "notes.txt", *data)
     assert "Added 0 image(s), 3 already indexed, 1 failed; 4 in the index." in again.stdout
     assert "notes.txt: unsupported_media_type" in again.stderr
 
     stats = json.loads(pixelproof("index", "stats", "--json", *data).stdout)
-    assert stats["images"] == 4 and stats["database"].startswith("sqlite:///")
+    assert stats["images"] == 4 and stats["embedded"] == 0 and stats["database"].startswith("sqlite:///")
     assert Path(stats["saved_copy"]).exists()
 
     assert pixelproof("index", "remove", photos / "0.png", *data).stdout.strip() == "Removed 1 image(s)."
@@ -390,3 +488,80 @@ def test_real_copies_are_found_and_distinct_real_images_are_not(tmp_path):
         assert len(missed) <= 2, missed
         false_matches = {path.name: search(corpus, path.read_bytes()) for path in others}
         assert {name: found for name, found in false_matches.items() if found} == {}
+
+
+@pytest.fixture(scope="module")
+def clip_corpus(fetched_models, tmp_path_factory):
+    """Development images indexed with their embeddings (the real CLIP model), one without, and
+    the settings an engine searching that index needs."""
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("clip"), cache_dir=fetched_models.cache_dir, max_upload_bytes=50 * 1024 * 1024
+    )
+    embedder, skipped = open_embedder(settings)
+    assert skipped is None
+    indexed = real_images(8)
+    with Corpus.open(settings) as corpus:
+        medias = [media_of(path.read_bytes()) for path in indexed]
+        corpus.add(
+            [indexed_image(m, str(p), embedding=embedder(m)) for m, p in zip(medias[:-1], indexed[:-1], strict=True)]
+        )
+        corpus.add([indexed_image(medias[-1], str(indexed[-1]))])  # as before embeddings
+    return settings, indexed
+
+
+def test_a_crop_is_found_as_similar_and_distinct_images_are_not(clip_corpus):
+    settings, indexed = clip_corpus
+    engine = Engine(settings)
+
+    def evidence(data: bytes):
+        section = engine.analyze(data, only=["reverse_search"]).analyzers["reverse_search"]
+        assert section.status == "processed", section.reason
+        return section
+
+    for path in indexed[:3]:
+        original = Image.fromarray(media_of(path.read_bytes()).rgb)
+        crop = evidence(EDITS["crop-80-centre"](original))
+        found = crop.evidence
+        assert found["was_found"] is False and found["similar_skipped"] is None  # no copy: its hashes moved
+        best = found["matches"][0]
+        assert (best["kind"], best["source"], best["distance"]) == ("similar", str(path), None)
+        assert best["similarity"] >= SIMILAR_MIN
+        assert "looks like" in crop.signals[0].summary and crop.signals[0].points_to is None
+
+        copy = evidence(EDITS["jpeg-q75"](original)).evidence
+        assert copy["was_found"] is True
+        assert (copy["matches"][0]["kind"], copy["matches"][0]["source"]) == ("copy", str(path))
+        assert copy["matches"][0]["similarity"] >= SIMILAR_MIN  # CLIP agrees with the hashes
+
+    unembedded = evidence(EDITS["jpeg-q75"](Image.fromarray(media_of(indexed[-1].read_bytes()).rgb))).evidence
+    assert [(m["kind"], m["similarity"]) for m in unembedded["matches"]][:1] == [("copy", None)]
+
+    for path in real_images(12, skip=8):
+        assert evidence(path.read_bytes()).evidence["matches"] == [], path
+
+
+def test_index_add_embeds_and_scan_finds_a_crop(clip_corpus, tmp_path):
+    settings, indexed = clip_corpus
+    env = {
+        "PIXELPROOF_CACHE_DIR": str(settings.cache_dir),
+        "PIXELPROOF_MAX_UPLOAD_BYTES": str(settings.max_upload_bytes),
+    }
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for path in indexed[:2]:
+        (folder / path.name).write_bytes(path.read_bytes())
+    data = ("--data-dir", tmp_path / "data")
+    added = pixelproof("index", "add", folder, *data, env=env)
+    assert added.returncode == 0 and added.stderr == "", added.stderr
+    stats = json.loads(pixelproof("index", "stats", "--json", *data, env=env).stdout)
+    assert stats["images"] == stats["embedded"] == 2
+
+    crop = tmp_path / "crop.jpg"
+    crop.write_bytes(EDITS["crop-80-corner"](Image.fromarray(media_of(indexed[0].read_bytes()).rgb)))
+    run = pixelproof(
+        "scan", "--json", "--only", "reverse_search", crop, env={**env, "PIXELPROOF_DATA_DIR": str(tmp_path / "data")}
+    )
+    assert run.returncode == 0, run.stderr
+    (row,) = [json.loads(line) for line in run.stdout.splitlines()]
+    best = row["evidence"]["reverse_search"]["matches"][0]
+    assert (best["kind"], best["source"]) == ("similar", str((folder / indexed[0].name).resolve()))

@@ -30,11 +30,10 @@ from ..media import Media
 from ..models import ARTIFACTS, load_path
 from .base import Analyzer, Evidence, NotApplicable, Signal
 from .blazeface import Face, FaceDetector
-from .pixels_features import ClipBackbone, native_crop
+from .pixels_features import BACKBONE, load_backbone, native_crop
 from .pixels_head import Linear
 from .registry import register
 
-BACKBONE = "clip-vit-b16-int8"
 DETECTORS = ("blazeface-short-range", "blazeface-full-range")
 HEAD_PATH = Path(__file__).with_name("weights") / "faces_head.npz"
 FACE_VIEWS = ("native",)
@@ -151,7 +150,7 @@ class DeepfakeAnalyzer(Analyzer):
         self.detector = FaceDetector(*(load_path(name, settings) for name in DETECTORS))
         loaded = FaceHead.load(head_path)
         self.head, head_sha256 = loaded if loaded else (None, "")
-        self.backbone = ClipBackbone(load_path(BACKBONE, settings)) if self.head else None
+        self.backbone = load_backbone(settings) if self.head else None
         self.models = FaceModels(
             detectors=list(DETECTORS),
             backbone_sha256=ARTIFACTS[BACKBONE].sha256,

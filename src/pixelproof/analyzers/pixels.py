@@ -7,20 +7,18 @@ intermediate-layer tokens into a probability, calibrated out of fold, with a ban
 honestly say "uncertain".
 """
 
-import os
 from typing import Literal
 
 from pydantic import BaseModel
 from PIL import Image
 
 from ..media import Media
-from ..models import ARTIFACTS, load_path
+from ..models import ARTIFACTS
 from .base import Analyzer, Evidence, GeneratorGuess, Signal
-from .pixels_features import VIEWS, ClipBackbone, grid_crops, views
+from .pixels_features import BACKBONE, VIEWS, grid_crops, load_backbone, media_tokens
 from .pixels_head import load_head
 from .registry import register
 
-BACKBONE = "clip-vit-b16-int8"
 HEATMAP_MAX_CELLS = 4  # per side: at most 16 extra CLIP runs
 
 
@@ -73,10 +71,6 @@ class PixelEvidence(Evidence):
         ]
 
 
-def _threads() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
-
-
 @register
 class PixelAnalyzer(Analyzer):
     name = "pixels"
@@ -87,8 +81,7 @@ class PixelAnalyzer(Analyzer):
 
     def __init__(self, settings):
         super().__init__(settings)
-        model_path = load_path(BACKBONE, settings)  # ModelMissing / ModelTampered: a clear error
-        self.backbone = ClipBackbone(model_path, threads=_threads())
+        self.backbone = load_backbone(settings)  # ModelMissing / ModelTampered: a clear error
         self.head, head_sha256 = load_head()
         self.models = ModelVersions(
             backbone=BACKBONE,
@@ -98,7 +91,7 @@ class PixelAnalyzer(Analyzer):
         )
 
     def analyze(self, media: Media, *, heatmap: bool | None = None) -> PixelEvidence:
-        tokens = self.backbone.tokens(views(media.rgb))
+        tokens = media_tokens(self.backbone, media)
         raw = float(self.head.detector(tokens))
         p = self.head.probability(raw)
         low, high = self.head.band

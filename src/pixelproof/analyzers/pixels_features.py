@@ -7,16 +7,23 @@ finest pixels and shrinking erases them. For each view we keep, per encoder laye
 token and the mean of the patch tokens: early layers describe texture, late ones meaning.
 
 Training (``training/``) and the analyzer both call this module, so they see the same
-features by construction.
+features by construction. The near-duplicate index embeds the same global view, so that run
+is made once per image (``global_tokens``) and the session once per process (``load_backbone``).
 """
 
+import functools
+import os
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from ..media import Media
+from ..models import load_path
 from ..models.surgery import LAYERS, layer_output
+from ..settings import Settings
 
+BACKBONE = "clip-vit-b16-int8"
 SIZE = 224
 CLIP_MEAN = np.array([0.48145466, 0.4578275, 0.40821073], dtype=np.float32)
 CLIP_STD = np.array([0.26862954, 0.26130258, 0.27577711], dtype=np.float32)
@@ -66,10 +73,14 @@ def grid_crops(image: Image.Image, max_cells: int = 4) -> tuple[list[Image.Image
     return crops, boxes
 
 
+def native_views(image: Image.Image) -> list[Image.Image]:
+    return [native_crop(image, cx, cy) for cx, cy in NATIVE_CENTRES]
+
+
 def views(rgb: np.ndarray) -> list[Image.Image]:
     """The fixed views the detector scores, in ``VIEWS`` order."""
     image = Image.fromarray(rgb)
-    return [global_view(image)] + [native_crop(image, cx, cy) for cx, cy in NATIVE_CENTRES]
+    return [global_view(image)] + native_views(image)
 
 
 def to_tensor(crops: list[Image.Image]) -> np.ndarray:
@@ -92,6 +103,7 @@ class ClipBackbone:
         # busy 2-core box it makes each image about twice as slow.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+        self.path = model_path
         self.outputs = [layer_output(layer) for layer in range(LAYERS)]
 
     def tokens(self, crops: list[Image.Image]) -> np.ndarray:
@@ -105,6 +117,32 @@ class ClipBackbone:
             stream = np.concatenate(layers, axis=0)  # 12×197×768
             out.append(np.stack([stream[:, 0], stream[:, 1:].mean(axis=1)]))
         return np.stack(out).astype(np.float32)
+
+
+@functools.cache
+def _shared(model_path: Path) -> ClipBackbone:
+    return ClipBackbone(model_path, threads=max(1, min(4, os.cpu_count() or 1)))
+
+
+def load_backbone(settings: Settings) -> ClipBackbone:
+    """The process's one CLIP session, shared by the pixel detector and the near-duplicate index.
+
+    Raises ModelMissing / ModelTampered when the model is not fetched or was altered."""
+    return _shared(load_path(BACKBONE, settings))
+
+
+def global_tokens(backbone: ClipBackbone, media: Media) -> np.ndarray:
+    """1×2×12×768 tokens of the global view, computed once per image (kept on ``media``)."""
+    key = ("clip-global-tokens", backbone.path)
+    if key not in media.derived:
+        media.derived[key] = backbone.tokens([global_view(Image.fromarray(media.rgb))])
+    return media.derived[key]
+
+
+def media_tokens(backbone: ClipBackbone, media: Media) -> np.ndarray:
+    """The tokens of ``views(media.rgb)``, the global view's through ``global_tokens``."""
+    native = backbone.tokens(native_views(Image.fromarray(media.rgb)))
+    return np.concatenate([global_tokens(backbone, media), native])
 
 
 POOLS = ("cls", "mean")

@@ -11,14 +11,14 @@ from rich.markup import escape
 from rich.progress import track
 
 from ..errors import PixelproofError
-from ..index import Corpus, indexed_image
+from ..index import Corpus, indexed_image, open_embedder
 from ..media import decode
 from ..settings import Settings
 from .scan import FEW_FILES, _read, collect
 from .store_options import DataDirOption, DbOption, errors, open_store, settings_from
 
 app = typer.Typer(
-    help="The near-duplicate index `reverse_search` looks in: your own images, as perceptual hashes.",
+    help="The near-duplicate index `reverse_search` looks in: your images' perceptual hashes and CLIP embeddings.",
     no_args_is_help=True,
 )
 BATCH = 256  # images per transaction
@@ -37,9 +37,13 @@ def add(
     data_dir: DataDirOption = None,
     db: DbOption = None,
 ) -> None:
-    """Add images to the index (their hashes, size and path; never the pixels). Files already indexed are skipped."""
+    """Add images to the index (their hashes, CLIP embedding, size and path; never the pixels). Files already
+    indexed are skipped."""
     settings = settings_from(data_dir=data_dir, db=db)
     files = collect(paths)
+    embedder, skipped = open_embedder(settings)
+    if skipped:
+        errors.print(escape(f"{skipped}; images are indexed by their hashes only"), highlight=False)
     added, failed, batch = 0, [], []
     with _corpus(settings) as corpus:
         for path in track(files, "Indexing", console=errors, disable=len(files) <= FEW_FILES or not errors.is_terminal):
@@ -51,7 +55,8 @@ def add(
             except OSError as exc:
                 failed.append(f"{path}: unreadable: {exc.strerror or exc}")
                 continue
-            batch.append(indexed_image(media, str(path.resolve())))
+            embedding = embedder(media) if embedder else None
+            batch.append(indexed_image(media, str(path.resolve()), embedding=embedding))
             if len(batch) == BATCH:
                 added, batch = added + corpus.add(batch), []
         added += corpus.add(batch)
@@ -89,11 +94,14 @@ def stats(
     data_dir: DataDirOption = None,
     db: DbOption = None,
 ) -> None:
-    """How many images the index holds, since when, and where it lives."""
+    """How many images the index holds (how many with a CLIP embedding), since when, and where it lives."""
     with _corpus(settings_from(data_dir=data_dir, db=db)) as corpus:
         summary = corpus.stats()
     if as_json:
         typer.echo(summary.model_dump_json())
         return
     when = "" if not summary.images else f", added {summary.first_added:%Y-%m-%d} – {summary.last_added:%Y-%m-%d}"
-    typer.echo(f"{summary.images} image(s){when}\ndatabase: {summary.database}\nsaved index: {summary.saved_copy}")
+    typer.echo(
+        f"{summary.images} image(s){when}; {summary.embedded} with a CLIP embedding\n"
+        f"database: {summary.database}\nsaved index: {summary.saved_copy}"
+    )

@@ -1,10 +1,13 @@
-"""Near-duplicate search over the user's own images: perceptual hashes, exact Hamming search."""
+"""Near-duplicate search over the user's own images: perceptual hashes (exact Hamming search)
+for copies, CLIP embeddings (exact cosine search) for similar images."""
 
 from .corpus import Corpus, IndexStats, Match, QueryViews, database_exists, indexed_image, query_views
+from .embedding import Embedder, open_embedder
 from .hashing import Fingerprint, fingerprint, working_copy
 
 __all__ = [
     "Corpus",
+    "Embedder",
     "Fingerprint",
     "IndexStats",
     "Match",
@@ -12,6 +15,7 @@ __all__ = [
     "database_exists",
     "fingerprint",
     "indexed_image",
+    "open_embedder",
     "query_views",
     "working_copy",
 ]

@@ -10,8 +10,9 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
+import numpy as np
 from pydantic import BaseModel
 from sqlalchemy.engine import make_url
 
@@ -28,28 +29,36 @@ WHOLE_MAX_PDQ = 31  # the whole query image against an indexed one
 FRAMED_MAX_PDQ = 31  # a box inside the query (a screenshot's window) ...
 FRAMED_MAX_PHASH = 10  # ... whose pHash must agree too: more views per query, more chances to err
 SEARCH_RADIUS = max(WHOLE_MAX_PDQ, FRAMED_MAX_PDQ)
+# The cosine of CLIP embeddings (embedding.py) from which an image counts as similar: the lowest
+# at which at most 0.5 % of distinct development images match one of 400 indexed ones
+# (benchmarks/near_duplicates.py, docs/reverse-search.md).
+SIMILAR_MIN = 0.91
 MAX_MATCHES = 10
 SAVE_AFTER = 1000  # images fetched since the saved copy before it is written again
 
 
 class Match(BaseModel):
-    """An indexed image the query is a near-duplicate of."""
+    """An indexed image the query is a copy of (its hashes match) or only looks like (its CLIP
+    embedding is close: a crop, or another picture of the same scene)."""
 
     id: int
+    kind: Literal["copy", "similar"]
     sha256: str
     source: str | None  # the absolute path it was added from; None: indexed when analyzed (an upload)
     first_seen: datetime  # when pixelproof first saw these exact bytes
     width: int
     height: int
-    distance: float  # PDQ bits that differ, as a share of 256: 0 identical, about 0.5 unrelated
-    pdq_distance: int
-    phash_distance: int
+    distance: float | None  # PDQ bits that differ, as a share of 256: 0 identical; None for "similar"
+    pdq_distance: int | None
+    phash_distance: int | None
+    similarity: float | None  # cosine of the CLIP embeddings, 1 identical; None when either has none
     region: Box | None = None  # where in the query the indexed image was found; None: the whole query
 
 
 class IndexStats(BaseModel):
     database: str
     images: int
+    embedded: int  # with a CLIP embedding: the ones "similar" matches can find
     first_added: datetime | None
     last_added: datetime | None
     saved_copy: str
@@ -62,20 +71,24 @@ class QueryViews:
     sha256: str  # exact bytes match whatever their hashes say
     views: list[tuple[Box | None, Fingerprint]]
     scale: float  # from working-copy pixels to the image's
+    embedding: np.ndarray | None = None  # None: no similar-image search
 
     @property
     def whole(self) -> Fingerprint:
         return self.views[0][1]
 
 
-def query_views(media: Media) -> QueryViews:
+def query_views(media: Media, embedding: np.ndarray | None = None) -> QueryViews:
     image = working_copy(media.rgb)
     views = [(None, fingerprint(image))] + [(box, fingerprint(image.crop(box))) for box in content_boxes(image)]
-    return QueryViews(media.meta.sha256, views, media.rgb.shape[1] / image.width)
+    return QueryViews(media.meta.sha256, views, media.rgb.shape[1] / image.width, embedding)
 
 
-def indexed_image(media: Media, source: str | None, whole: Fingerprint | None = None) -> IndexedImage:
-    """What the index keeps of an image: its hashes, size and where it came from; no pixels."""
+def indexed_image(
+    media: Media, source: str | None, whole: Fingerprint | None = None, embedding: np.ndarray | None = None
+) -> IndexedImage:
+    """What the index keeps of an image: its hashes, its embedding (float16), size and where it
+    came from; no pixels."""
     print_ = whole or fingerprint(working_copy(media.rgb))
     return IndexedImage(
         sha256=media.meta.sha256,
@@ -85,6 +98,7 @@ def indexed_image(media: Media, source: str | None, whole: Fingerprint | None = 
         pdq=print_.pdq,
         pdq_quality=print_.pdq_quality,
         phash=print_.phash,
+        embedding=None if embedding is None else embedding.astype(np.float16).tobytes(),
     )
 
 
@@ -128,6 +142,7 @@ class Corpus:
         return IndexStats(
             database=make_url(self.store.engine.url).render_as_string(hide_password=True),
             images=summary.images,
+            embedded=summary.embedded,
             first_added=summary.first_added,
             last_added=summary.last_added,
             saved_copy=str(self._saved_path(self.store.index_state().token)),
@@ -145,18 +160,26 @@ class Corpus:
             self._refresh(save=True)
 
     def search(self, query: QueryViews) -> list[Match]:
-        """Indexed images the query is a near-duplicate of, closest first."""
+        """Indexed images the query is a copy of, closest first, then those it is only similar to,
+        most similar first."""
         exact = self.store.indexed_id(query.sha256)
-        found: dict[int, tuple[int, int, Box | None]] = {} if exact is None else {exact: (0, 0, None)}
+        copies: dict[int, tuple[int, int, Box | None]] = {} if exact is None else {exact: (0, 0, None)}
+        similarity: dict[int, float] = {}  # the similar images', and the copies' that have an embedding
         with self._lock:
             self._refresh()
             for box, view in query.views:
                 for image_id, pdq, phash in self._index.near(view, SEARCH_RADIUS):
-                    if _accepted(pdq, phash, box) and (image_id not in found or pdq < found[image_id][0]):
-                        found[image_id] = (pdq, phash, _scaled(box, query.scale))
-        closest = sorted(found, key=lambda i: (found[i][0], i))[:MAX_MATCHES]
-        rows = {row.id: row for row in self.store.indexed_images(closest)}
-        return [_match(rows[i], *found[i]) for i in closest if i in rows]  # a row removed meanwhile is gone
+                    if _accepted(pdq, phash, box) and (image_id not in copies or pdq < copies[image_id][0]):
+                        copies[image_id] = (pdq, phash, _scaled(box, query.scale))
+            if query.embedding is not None:
+                similarity = self._index.similar(query.embedding, SIMILAR_MIN)
+                similarity |= self._index.similarities(query.embedding, [i for i in copies if i not in similarity])
+        ranked = sorted(copies, key=lambda i: (copies[i][0], i))
+        ranked += sorted((i for i in similarity if i not in copies), key=lambda i: (-similarity[i], i))
+        ranked = ranked[:MAX_MATCHES]
+        rows = {row.id: row for row in self.store.indexed_images(ranked)}
+        # a row removed meanwhile is gone
+        return [_match(rows[i], copies.get(i), similarity.get(i)) for i in ranked if i in rows]
 
     # keeping the in-memory index in step with the database
 
@@ -197,16 +220,19 @@ def _scaled(box: Box | None, scale: float) -> Box | None:
     return None if box is None else tuple(round(v * scale) for v in box)
 
 
-def _match(row: IndexedImage, pdq: int, phash: int, region: Box | None) -> Match:
+def _match(row: IndexedImage, copy: tuple[int, int, Box | None] | None, similarity: float | None) -> Match:
+    pdq, phash, region = copy or (None, None, None)
     return Match(
         id=row.id,
+        kind="similar" if copy is None else "copy",
         sha256=row.sha256,
         source=row.source,
         first_seen=row.first_seen,
         width=row.width,
         height=row.height,
-        distance=round(pdq / 256, 4),
+        distance=None if pdq is None else round(pdq / 256, 4),
         pdq_distance=pdq,
         phash_distance=phash,
+        similarity=None if similarity is None else round(similarity, 4),
         region=region,
     )

@@ -1,9 +1,12 @@
-"""Exact Hamming search over every indexed PDQ hash (faiss), saved beside the database.
+"""Exact search over every indexed PDQ hash (Hamming) and CLIP embedding (cosine), with faiss,
+saved beside the database.
 
-A flat index compares the query with every hash: no recall lost to approximation, and at a
-million images still a few milliseconds (``docs/performance.md``). The pHash of each
-candidate is compared afterwards, in numpy. The saved copy only spares a new process the
-read of every row: the database stays the truth, and a copy it cannot vouch for is rebuilt.
+Flat indexes compare the query with every entry: no recall lost to approximation, and at a
+million images still a few milliseconds for the hashes (``docs/performance.md``). The pHash
+of each candidate is compared afterwards, in numpy. Embeddings are held as float32 (about
+3 KB an image); images indexed without one are simply not in that index. The saved copy
+only spares a new process the read of every row: the database stays the truth, and a copy
+it cannot vouch for is rebuilt.
 
 Hashes of nearly flat images (PDQ quality below ``MIN_PDQ_QUALITY``) never match: in the
 development data, five different near-blank wallpapers share one such hash, and re-encoding
@@ -18,6 +21,7 @@ import faiss
 import numpy as np
 
 from ..storage.indexed import IndexedHashes
+from .embedding import DIM
 from .hashing import PDQ_BYTES, PHASH_BYTES, Fingerprint
 
 MIN_PDQ_QUALITY = 10
@@ -29,6 +33,8 @@ class HashIndex:
         self._pdq = faiss.IndexBinaryFlat(PDQ_BYTES * 8)
         self._phash = np.empty((0, PHASH_BYTES), np.uint8)
         self._hashable = np.empty(0, bool)  # PDQ quality high enough to match on
+        self.embedded_ids = np.empty(0, np.int64)
+        self._embeddings = faiss.IndexFlatIP(DIM)  # unit vectors: inner product is the cosine
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -44,14 +50,19 @@ class HashIndex:
             np.frombuffer(hashes.pdq, np.uint8).reshape(-1, PDQ_BYTES),
             np.frombuffer(hashes.phash, np.uint8).reshape(-1, PHASH_BYTES),
             np.asarray(hashes.pdq_quality) >= MIN_PDQ_QUALITY,
+            np.asarray(hashes.embedded_ids, np.int64),
+            np.frombuffer(hashes.embeddings, np.float16).reshape(-1, DIM),
         )
 
-    def _append(self, ids: np.ndarray, pdq: np.ndarray, phash: np.ndarray, hashable: np.ndarray) -> None:
+    def _append(self, ids, pdq, phash, hashable, embedded_ids, embeddings) -> None:
         if len(ids):
             self._pdq.add(np.ascontiguousarray(pdq))
             self.ids = np.concatenate([self.ids, ids])
             self._phash = np.concatenate([self._phash, phash])
             self._hashable = np.concatenate([self._hashable, hashable])
+        if len(embedded_ids):
+            self._embeddings.add(embeddings.astype(np.float32))
+            self.embedded_ids = np.concatenate([self.embedded_ids, embedded_ids])
 
     def near(self, query: Fingerprint, max_pdq_distance: int) -> list[tuple[int, int, int]]:
         """(id, PDQ distance, pHash distance) of every hash within ``max_pdq_distance`` bits."""
@@ -68,6 +79,24 @@ class HashIndex:
             (int(self.ids[p]), int(d), int(h)) for p, d, h in zip(positions, distances, phash_distances, strict=True)
         ]
 
+    def similar(self, query: np.ndarray, min_similarity: float) -> dict[int, float]:
+        """id → cosine of every embedding at least ``min_similarity`` from the unit vector ``query``."""
+        if not len(self.embedded_ids):
+            return {}
+        # faiss keeps inner products strictly above the radius: step just below it.
+        _, similarities, positions = self._embeddings.range_search(query[None], np.nextafter(min_similarity, -1))
+        return {int(self.embedded_ids[p]): float(s) for p, s in zip(positions, similarities, strict=True)}
+
+    def similarities(self, query: np.ndarray, ids: list[int]) -> dict[int, float]:
+        """id → cosine for those of ``ids`` that have an embedding."""
+        positions = np.searchsorted(self.embedded_ids, ids)  # ids only grow: the array is sorted
+        held = len(self.embedded_ids)
+        known = [(i, p) for i, p in zip(ids, positions, strict=True) if p < held and self.embedded_ids[p] == i]
+        if not known:
+            return {}
+        vectors = self._embeddings.reconstruct_batch(np.array([p for _, p in known], np.int64))
+        return {i: float(s) for (i, _), s in zip(known, vectors @ query, strict=True)}
+
     # the saved copy
 
     def save(self, path: Path, token: str, generation: int) -> None:
@@ -83,6 +112,8 @@ class HashIndex:
                 pdq=faiss.vector_to_array(self._pdq.xb).reshape(-1, PDQ_BYTES),
                 phash=self._phash,
                 hashable=self._hashable,
+                embedded_ids=self.embedded_ids,
+                embeddings=self._embeddings.reconstruct_n(0, self._embeddings.ntotal).astype(np.float16),
             )
         os.replace(partial, path)
 
@@ -94,7 +125,8 @@ class HashIndex:
                 if str(saved["token"]) != token:
                     return None
                 index = cls()
-                index._append(saved["ids"], saved["pdq"], saved["phash"], saved["hashable"])
+                keys = ("ids", "pdq", "phash", "hashable", "embedded_ids", "embeddings")
+                index._append(*(saved[key] for key in keys))
                 return index, int(saved["generation"])
         except (OSError, ValueError, KeyError):
             return None

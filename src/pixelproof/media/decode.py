@@ -51,6 +51,9 @@ class Media:
     data: bytes
     meta: MediaMeta
     image: Image.Image = field(repr=False)  # first frame, as stored (before EXIF rotation)
+    # What several analyzers derive from the pixels alike (CLIP's global view: the pixel
+    # detector and the near-duplicate index), kept here so the first one to ask pays for it.
+    derived: dict = field(default_factory=dict, repr=False)
 
     @cached_property
     def rgb(self) -> np.ndarray:

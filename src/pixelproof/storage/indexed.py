@@ -1,6 +1,6 @@
 """The near-duplicate index's rows, as the store hands them out: hashes and where images came from."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -13,6 +13,7 @@ class IndexedImage:
     pdq: bytes
     pdq_quality: int
     phash: bytes
+    embedding: bytes | None = None  # float16 CLIP embedding; None: indexed without the CLIP model
     first_seen: datetime | None = None  # set by the store
     id: int | None = None  # set by the store
 
@@ -26,16 +27,20 @@ class IndexState:
 
 @dataclass(frozen=True)
 class IndexedHashes:
-    """Hashes in id order, packed back to back: what an in-memory search index is built from."""
+    """Hashes in id order, packed back to back: what an in-memory search index is built from.
+    Embeddings likewise, for the images that have one (``embedded_ids``)."""
 
     ids: list[int]
     pdq: bytes
     phash: bytes
     pdq_quality: list[int]
+    embedded_ids: list[int] = field(default_factory=list)
+    embeddings: bytes = b""
 
 
 @dataclass(frozen=True)
 class IndexSummary:
     images: int
+    embedded: int  # how many have a CLIP embedding
     first_added: datetime | None
     last_added: datetime | None

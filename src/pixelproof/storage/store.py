@@ -331,6 +331,7 @@ class Store:
                     "pdq": image.pdq,
                     "pdq_quality": image.pdq_quality,
                     "phash": image.phash,
+                    "embedding": image.embedding,
                     "first_seen": earlier.get(image.sha256, now),
                 }
                 for image in images
@@ -361,19 +362,28 @@ class Store:
             return IndexState(token=row.token, generation=row.generation, last_removal=row.last_removal)
 
     def indexed_hashes(self, after_id: int = 0) -> IndexedHashes:
-        """Hashes of the images with ids above ``after_id``, in id order."""
+        """Hashes (and embeddings) of the images with ids above ``after_id``, in id order."""
         query = (
-            select(IndexedImageRow.id, IndexedImageRow.pdq, IndexedImageRow.phash, IndexedImageRow.pdq_quality)
+            select(
+                IndexedImageRow.id,
+                IndexedImageRow.pdq,
+                IndexedImageRow.phash,
+                IndexedImageRow.pdq_quality,
+                IndexedImageRow.embedding,
+            )
             .where(IndexedImageRow.id > after_id)
             .order_by(IndexedImageRow.id)
         )
         with self._session() as session:
             rows = session.execute(query).all()
+        embedded = [row for row in rows if row.embedding is not None]
         return IndexedHashes(
             ids=[row.id for row in rows],
             pdq=b"".join(row.pdq for row in rows),
             phash=b"".join(row.phash for row in rows),
             pdq_quality=[row.pdq_quality for row in rows],
+            embedded_ids=[row.id for row in embedded],
+            embeddings=b"".join(row.embedding for row in embedded),
         )
 
     def indexed_id(self, sha256: str) -> int | None:
@@ -394,6 +404,7 @@ class Store:
                 pdq=row.pdq,
                 pdq_quality=row.pdq_quality,
                 phash=row.phash,
+                embedding=row.embedding,
                 first_seen=row.first_seen,
             )
             for row in rows
@@ -401,10 +412,15 @@ class Store:
 
     def index_summary(self) -> IndexSummary:
         with self._session() as session:
-            images, first, last = session.execute(
-                select(func.count(), func.min(IndexedImageRow.first_seen), func.max(IndexedImageRow.first_seen))
+            images, embedded, first, last = session.execute(
+                select(
+                    func.count(),
+                    func.count(IndexedImageRow.embedding),
+                    func.min(IndexedImageRow.first_seen),
+                    func.max(IndexedImageRow.first_seen),
+                )
             ).one()
-        return IndexSummary(images=images, first_added=first, last_added=last)
+        return IndexSummary(images=images, embedded=embedded, first_added=first, last_added=last)
 
 
 def _bump_index_generation(session: Session) -> int:

@@ -106,6 +106,8 @@ class IndexedImageRow(Base):
     pdq: Mapped[bytes] = mapped_column(LargeBinary(32))
     pdq_quality: Mapped[int] = mapped_column(Integer)
     phash: Mapped[bytes] = mapped_column(LargeBinary(8))
+    # float16 CLIP embedding (pixelproof.index.embedding); None: indexed without the CLIP model
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 

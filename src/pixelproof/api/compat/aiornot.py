@@ -206,6 +206,7 @@ def _reverse_search(found: ReverseSearchEvidence) -> ReverseSearch:
             distance=m.distance,
         )
         for m in found.matches
+        if m.kind == "copy"  # AIorNOT's search finds copies; look-alikes stay in the native report
     ]
     return ReverseSearch(was_found=found.was_found, matches=matches)
 
