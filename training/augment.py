@@ -64,3 +64,47 @@ def augment(rgb: np.ndarray, fmt: str, quality: float, rng: np.random.Generator)
         image = Image.open(io.BytesIO(buf.getvalue()))
         fmt = "jpeg"
     return np.asarray(image.convert("RGB")), describe(fmt, image.width, image.height, quality)
+
+
+ASPECTS = (1.0, 4 / 3, 3 / 4, 3 / 2, 2 / 3, 16 / 9, 9 / 16)
+BOX_LONG_SIDE = (224, 448)
+PNG_SHARE = 0.2
+
+
+def boxed(rgb: np.ndarray, rng: np.random.Generator, decorate=None) -> tuple[np.ndarray, dict]:
+    """One random degradation whose outside (format, size, quality) is drawn independently of
+    the image, so it cannot tell the classes apart, unlike ``augment``'s resize relative to
+    each image's own size:
+
+    a box of random aspect and long side 224-448 px is cut at random scale (0.4-1.5x, raised
+    only as far as needed for the box to fit), optionally decorated (a meme caption), blurred,
+    noised, then saved as JPEG q50-100 or, one time in five, as lossless PNG.
+    """
+    image = Image.fromarray(rgb)
+    aspect = ASPECTS[int(rng.integers(len(ASPECTS)))]
+    long_side = int(rng.integers(BOX_LONG_SIDE[0], BOX_LONG_SIDE[1] + 1))
+    bw, bh = (long_side, round(long_side / aspect)) if aspect >= 1 else (round(long_side * aspect), long_side)
+    scale = float(np.exp(rng.uniform(np.log(0.4), np.log(1.5)))) if rng.random() < 0.5 else 1.0
+    scale = max(scale, bw / image.width, bh / image.height)
+    if scale != 1.0:
+        size = (max(bw, round(image.width * scale)), max(bh, round(image.height * scale)))
+        image = image.resize(size, RESAMPLERS[int(rng.integers(len(RESAMPLERS)))])
+    left, top = int(rng.integers(0, image.width - bw + 1)), int(rng.integers(0, image.height - bh + 1))
+    image = image.crop((left, top, left + bw, top + bh))
+    if decorate is not None:
+        image = decorate(image, rng).resize((bw, bh), Image.Resampling.BICUBIC)
+    if rng.random() < 0.2:
+        image = image.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.3, 1.5))))
+    if rng.random() < 0.2:
+        noisy = np.asarray(image, dtype=np.float32) + rng.normal(0, rng.uniform(1, 6), size=(bh, bw, 3))
+        image = Image.fromarray(noisy.clip(0, 255).round().astype(np.uint8))
+    buf = io.BytesIO()
+    if rng.random() < PNG_SHARE:
+        image.save(buf, "PNG")
+        fmt, quality = "png", -1.0
+    else:
+        quality = float(rng.integers(50, 101))
+        image.save(buf, "JPEG", quality=int(quality))
+        fmt = "jpeg"
+    image = Image.open(io.BytesIO(buf.getvalue()))
+    return np.asarray(image.convert("RGB")), describe(fmt, bw, bh, quality)

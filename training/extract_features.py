@@ -21,9 +21,9 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "data"))
 
-from augment import augment, describe, jpeg_quality  # noqa: E402
+from augment import augment, boxed, describe, jpeg_quality  # noqa: E402
 from dataset import all_rows  # noqa: E402
-from features import EVAL_VARIANTS, FEATURES_DIR, aug_variants, cache_path, caption_variants, save  # noqa: E402
+from features import EVAL_VARIANTS, FEATURES_DIR, aug_variants, box_variants, cache_path, caption_variants, save  # noqa: E402
 from synthetic import caption  # noqa: E402
 
 from pixelproof.analyzers.pixels_features import ClipBackbone, views  # noqa: E402
@@ -60,6 +60,11 @@ def extract_one(job: tuple[str, str, list[str], str]) -> tuple[str, int]:
             if name == "stripped" and np.array_equal(rgb, original.rgb):
                 save(cache_path(sha, name, root), None, meta, same_as="as-is")
                 continue
+        elif name.startswith("box"):
+            captioned = name.startswith("boxcap")
+            index = int(name.removeprefix("boxcap" if captioned else "box"))
+            rng = np.random.default_rng([SEED, int(sha[:16], 16), 2000 + index + 1000 * captioned])
+            rgb, meta = boxed(original.rgb, rng, caption if captioned else None)
         else:
             captioned = name.startswith("cap")
             index = int(name.removeprefix("cap" if captioned else "aug"))
@@ -75,13 +80,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--k", type=int, default=2, help="augmented variants per image")
     parser.add_argument("--captions", type=int, default=1, help="captioned (meme-like) variants per image")
+    parser.add_argument("--boxes", type=int, default=0, help="fixed-size boxed variants (augment.boxed) per image")
+    parser.add_argument("--box-captions", type=int, default=0, help="boxed and captioned variants per image")
     parser.add_argument("--limit", type=int, default=0, help="only the first N images (for timing)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=FEATURES_DIR)
     args = parser.parse_args()
 
     model = load_path("clip-vit-b16-int8", Settings())
-    wanted_all = list(EVAL_VARIANTS) + aug_variants(args.k) + caption_variants(args.captions)  # as-is first
+    wanted_all = (
+        list(EVAL_VARIANTS)  # as-is first: stripped may alias it
+        + aug_variants(args.k) + caption_variants(args.captions)
+        + box_variants(args.boxes) + box_variants(args.box_captions, captioned=True)
+    )
     rows = all_rows()
     seen, jobs = set(), []
     for row in rows:

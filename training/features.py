@@ -23,6 +23,10 @@ def caption_variants(k: int) -> list[str]:
     return [f"cap{i}" for i in range(k)]
 
 
+def box_variants(k: int, captioned: bool = False) -> list[str]:
+    return [f"{'boxcap' if captioned else 'box'}{i}" for i in range(k)]
+
+
 def cache_path(sha256: str, variant: str, root: Path = FEATURES_DIR) -> Path:
     return root / variant / f"{sha256}.npz"
 

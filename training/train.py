@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from calibrate import BAND, isotonic  # noqa: E402
 from dataset import FAMILY_ORDER, Dataset, family_of, load_dataset  # noqa: E402
-from features import EVAL_VARIANTS, FEATURES_DIR, aug_variants, caption_variants  # noqa: E402
+from features import EVAL_VARIANTS, FEATURES_DIR, aug_variants, box_variants, caption_variants  # noqa: E402
 from heads import balanced_weights, decision, features, fit_linear  # noqa: E402
 
 from pixelproof.analyzers.pixels_head import HEAD_PATH, Head  # noqa: E402
@@ -182,6 +182,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--k", type=int, default=2, help="augmented variants per image used for training")
     parser.add_argument("--captions", type=int, default=1, help="captioned variants per image used for training")
+    parser.add_argument("--boxes", type=int, default=0, help="fixed-size boxed variants per image used for training")
+    parser.add_argument("--box-captions", type=int, default=0, help="boxed and captioned variants used for training")
     parser.add_argument("--with-original", action="store_true", help="also train on the untouched image")
     parser.add_argument("--recipe", choices=sorted(RECIPES), default="full")
     parser.add_argument("--c", type=float, default=25.0, help="inverse L2 strength of the logistic heads")
@@ -192,7 +194,11 @@ def main() -> None:
     np.random.seed(SEED)
     start = time.perf_counter()
 
-    train_variants = aug_variants(args.k) + caption_variants(args.captions) + (["as-is"] if args.with_original else [])
+    train_variants = (
+        aug_variants(args.k) + caption_variants(args.captions)
+        + box_variants(args.boxes) + box_variants(args.box_captions, captioned=True)
+        + (["as-is"] if args.with_original else [])
+    )
     variants = sorted(set(train_variants) | set(EVAL_VARIANTS))
     ds, left_out = load_dataset(variants)
     parts = RECIPES[args.recipe]
