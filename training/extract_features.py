@@ -80,7 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--k", type=int, default=2, help="augmented variants per image")
     parser.add_argument("--captions", type=int, default=1, help="captioned (meme-like) variants per image")
-    parser.add_argument("--boxes", type=int, default=0, help="fixed-size boxed variants (augment.boxed) per image")
+    parser.add_argument("--boxes", type=int, default=1, help="fixed-size boxed variants (augment.boxed) per image")
     parser.add_argument("--box-captions", type=int, default=0, help="boxed and captioned variants per image")
     parser.add_argument("--limit", type=int, default=0, help="only the first N images (for timing)")
     parser.add_argument("--workers", type=int, default=2)

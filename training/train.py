@@ -1,6 +1,6 @@
 """Train, validate and write the pixel detector's head.
 
-    .venv/bin/python training/train.py [--k 2] [--captions 1] [--recipe full] [--c 25] [--dry-run]
+    .venv/bin/python training/train.py [--k 2] [--captions 1] [--natives-from aug1=box0] [--recipe full] [--c 25] [--dry-run]
 
 1. Leave-one-source-out: for each source repository/package, fit on all other sources'
    augmented variants and score the held-out source's as-is, stripped and degraded images.
@@ -57,6 +57,24 @@ WEIGHTS_DIR = HEAD_PATH.parent
 
 def log(message: str) -> None:
     print(message, flush=True)
+
+
+def natives_from(ds: Dataset, pairs: list[list[str]], keep: set[str]) -> list[str]:
+    """Join variants: ``v~box`` has ``v``'s global view and ``box``'s native crops.
+
+    ``augment`` resizes each image relative to its own size, so the native crops of an
+    augmented copy still show how large and how compressed the original was, which differs
+    between the classes within a source. A box (``augment.boxed``) is cut at a size and saved
+    in a format drawn independently of the image, so its native crops carry no such cue; the
+    global view keeps the whole picture. Measured in docs/accuracy.md. Returns the variants left.
+    """
+    for v, box in pairs:
+        ds.tokens[f"{v}~{box}"] = np.concatenate([ds.tokens[v][:, :1], ds.tokens[box][:, 1:]], axis=1)
+        ds.outside[f"{v}~{box}"] = ds.outside[v]  # the file the global view was made from
+    for name in list(ds.tokens):
+        if name not in keep:
+            del ds.tokens[name], ds.outside[name]
+    return sorted(ds.tokens)
 
 
 def design(ds: Dataset, variants: list[str], parts: list[dict]) -> dict[str, np.ndarray]:
@@ -184,6 +202,10 @@ def main() -> None:
     parser.add_argument("--captions", type=int, default=1, help="captioned variants per image used for training")
     parser.add_argument("--boxes", type=int, default=0, help="fixed-size boxed variants per image used for training")
     parser.add_argument("--box-captions", type=int, default=0, help="boxed and captioned variants used for training")
+    parser.add_argument(
+        "--natives-from", nargs="*", default=["aug1=box0"], metavar="VARIANT=BOX",
+        help="train on VARIANT's global view with BOX's native crops (see natives_from; no value: off)",
+    )
     parser.add_argument("--with-original", action="store_true", help="also train on the untouched image")
     parser.add_argument("--recipe", choices=sorted(RECIPES), default="full")
     parser.add_argument("--c", type=float, default=25.0, help="inverse L2 strength of the logistic heads")
@@ -199,8 +221,12 @@ def main() -> None:
         + box_variants(args.boxes) + box_variants(args.box_captions, captioned=True)
         + (["as-is"] if args.with_original else [])
     )
-    variants = sorted(set(train_variants) | set(EVAL_VARIANTS))
+    pairs = [spec.split("=", 1) for spec in args.natives_from]
+    train_variants = [next((f"{v}~{box}" for v, box in pairs if v == name), name) for name in train_variants]
+    sources_needed = {name for pair in pairs for name in pair}
+    variants = sorted(set(train_variants) - {f"{v}~{box}" for v, box in pairs} | set(EVAL_VARIANTS) | sources_needed)
     ds, left_out = load_dataset(variants)
+    variants = natives_from(ds, pairs, keep=set(train_variants) | set(EVAL_VARIANTS))
     parts = RECIPES[args.recipe]
     log(
         f"{len(ds.rows)} images ({int(ds.labels.sum())} AI, {int((1 - ds.labels).sum())} real) "
