@@ -184,10 +184,9 @@ def family_head(ds: Dataset, x: dict, train_variants: list[str], c: float, parts
     return fit(rows), present, floor, report
 
 
-def region_design(ds: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each native crop of the first augmented variant on its own: the heatmap's training set."""
-    first = aug_variants(1)[0]
-    x = np.concatenate([features(ds.tokens[first][:, [view]], REGION_PARTS) for view in NATIVE])
+def region_design(ds: Dataset, variant: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each native crop of one training variant on its own: the heatmap's training set."""
+    x = np.concatenate([features(ds.tokens[variant][:, [view]], REGION_PARTS) for view in NATIVE])
     return x, np.tile(ds.labels, len(NATIVE)), np.tile(ds.sources, len(NATIVE))
 
 
@@ -233,7 +232,7 @@ def main() -> None:
         f"from {len(set(ds.sources))} sources; {left_out} left out for missing features"
     )
     x = design(ds, variants, parts)
-    region_x = region_design(ds)
+    region_x = region_design(ds, train_variants[0])
     ds.tokens.clear()  # the design matrices hold what is needed from here on
     log(f"recipe {args.recipe}: {x[variants[0]].shape[1]} features; training variants {train_variants}")
 
