@@ -15,13 +15,13 @@ This analyzer emits no signal: nudity says nothing about whether a picture was g
 """
 
 import io
-import os
 
 import numpy as np
 from PIL import Image
 
 from ..media import Media
 from ..models import ARTIFACTS, load_path
+from ..models.runtime import cpu_session
 from .base import Analyzer, Evidence
 from .registry import register
 
@@ -60,13 +60,8 @@ class NsfwAnalyzer(Analyzer):
 
     def __init__(self, settings):
         super().__init__(settings)
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
-        options.inter_op_num_threads = 1
         path = load_path(MODEL, settings)  # ModelMissing / ModelTampered: a clear error
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(path)
         self.input = self.session.get_inputs()[0].name
 
     def score(self, rgb: np.ndarray) -> float:

@@ -12,7 +12,6 @@ is made once per image (``global_tokens``) and the session once per process (``l
 """
 
 import functools
-import os
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ from PIL import Image
 
 from ..media import Media
 from ..models import load_path
+from ..models.runtime import cpu_session
 from ..models.surgery import LAYERS, layer_output
 from ..settings import Settings
 
@@ -92,17 +92,8 @@ def to_tensor(crops: list[Image.Image]) -> np.ndarray:
 class ClipBackbone:
     """The frozen CLIP image tower: crops in, per-layer CLS and mean tokens out."""
 
-    def __init__(self, model_path: Path, threads: int = 2):
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        # Spinning worker threads burn the cores other requests (or processes) need; on a
-        # busy 2-core box it makes each image about twice as slow.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+    def __init__(self, model_path: Path, threads: int | None = None):
+        self.session = cpu_session(model_path, threads)
         self.path = model_path
         self.outputs = [layer_output(layer) for layer in range(LAYERS)]
 
@@ -121,7 +112,7 @@ class ClipBackbone:
 
 @functools.cache
 def _shared(model_path: Path) -> ClipBackbone:
-    return ClipBackbone(model_path, threads=max(1, min(4, os.cpu_count() or 1)))
+    return ClipBackbone(model_path)
 
 
 def load_backbone(settings: Settings) -> ClipBackbone:
