@@ -46,6 +46,23 @@ def _outside(media) -> dict:
     return describe(media.meta.format, media.meta.width, media.meta.height, jpeg_quality(media.image))
 
 
+def variant_pixels(name: str, data: bytes, original, sha: str) -> tuple[np.ndarray, dict]:
+    """The pixels and outside description of one variant of an image (seeded per image)."""
+    if name in EVAL_VARIANTS:
+        media = decode(variant(name, data, SETTINGS), SETTINGS)
+        return media.rgb, _outside(media)
+    if name.startswith("box"):
+        captioned = name.startswith("boxcap")
+        index = int(name.removeprefix("boxcap" if captioned else "box"))
+        rng = np.random.default_rng([SEED, int(sha[:16], 16), 2000 + index + 1000 * captioned])
+        return boxed(original.rgb, rng, caption if captioned else None)
+    captioned = name.startswith("cap")
+    index = int(name.removeprefix("cap" if captioned else "aug"))
+    rng = np.random.default_rng([SEED, int(sha[:16], 16), index + 1000 * captioned])
+    rgb = np.asarray(caption(Image.fromarray(original.rgb), rng)) if captioned else original.rgb
+    return augment(rgb, original.meta.format, jpeg_quality(original.image), rng)
+
+
 def extract_one(job: tuple[str, str, list[str], str]) -> tuple[str, int]:
     """Compute the missing variants of one image; returns (sha, how many were computed)."""
     path, sha, wanted, root = job
@@ -54,23 +71,10 @@ def extract_one(job: tuple[str, str, list[str], str]) -> tuple[str, int]:
     original = decode(data, SETTINGS)
     done = 0
     for name in wanted:
-        if name in EVAL_VARIANTS:
-            media = decode(variant(name, data, SETTINGS), SETTINGS)
-            rgb, meta = media.rgb, _outside(media)
-            if name == "stripped" and np.array_equal(rgb, original.rgb):
-                save(cache_path(sha, name, root), None, meta, same_as="as-is")
-                continue
-        elif name.startswith("box"):
-            captioned = name.startswith("boxcap")
-            index = int(name.removeprefix("boxcap" if captioned else "box"))
-            rng = np.random.default_rng([SEED, int(sha[:16], 16), 2000 + index + 1000 * captioned])
-            rgb, meta = boxed(original.rgb, rng, caption if captioned else None)
-        else:
-            captioned = name.startswith("cap")
-            index = int(name.removeprefix("cap" if captioned else "aug"))
-            rng = np.random.default_rng([SEED, int(sha[:16], 16), index + 1000 * captioned])
-            rgb = np.asarray(caption(Image.fromarray(original.rgb), rng)) if captioned else original.rgb
-            rgb, meta = augment(rgb, original.meta.format, jpeg_quality(original.image), rng)
+        rgb, meta = variant_pixels(name, data, original, sha)
+        if name == "stripped" and np.array_equal(rgb, original.rgb):
+            save(cache_path(sha, name, root), None, meta, same_as="as-is")
+            continue
         save(cache_path(sha, name, root), _backbone.tokens(views(rgb)), meta)
         done += 1
     return sha, done
