@@ -1,6 +1,6 @@
 """Extract and cache CLIP features for every development image and variant.
 
-    .venv/bin/python training/extract_features.py [--k 2] [--captions 1] [--limit N] [--workers 2]
+    .venv/bin/python training/extract_features.py [--k 3] [--boxes 2] [--box-captions 1] [--captions 1] [--limit N] [--workers 2]
 
 Per image: K augmented training variants (augment.py, the same distribution for both
 classes), M captioned ones (a meme caption, then the same augmentation; synthetic.py) and
@@ -82,10 +82,10 @@ def extract_one(job: tuple[str, str, list[str], str]) -> tuple[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--k", type=int, default=2, help="augmented variants per image")
+    parser.add_argument("--k", type=int, default=3, help="augmented variants per image")
     parser.add_argument("--captions", type=int, default=1, help="captioned (meme-like) variants per image")
-    parser.add_argument("--boxes", type=int, default=1, help="fixed-size boxed variants (augment.boxed) per image")
-    parser.add_argument("--box-captions", type=int, default=0, help="boxed and captioned variants per image")
+    parser.add_argument("--boxes", type=int, default=2, help="fixed-size boxed variants (augment.boxed) per image")
+    parser.add_argument("--box-captions", type=int, default=1, help="boxed and captioned variants per image")
     parser.add_argument("--limit", type=int, default=0, help="only the first N images (for timing)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=FEATURES_DIR)

@@ -1,6 +1,6 @@
 """Train, validate and write the pixel detector's head.
 
-    .venv/bin/python training/train.py [--k 2] [--captions 1] [--natives-from aug1=box0] [--recipe full] [--c 25] [--dry-run]
+    .venv/bin/python training/train.py [--k 3] [--captions 1] [--natives-from aug1=box0 aug2=box1 cap0=boxcap0] [--recipe full] [--c 25] [--dry-run]
 
 1. Leave-one-source-out: for each source repository/package, fit on all other sources'
    augmented variants and score the held-out source's as-is, stripped and degraded images.
@@ -197,12 +197,12 @@ def region_head(x: np.ndarray, y: np.ndarray, sources: np.ndarray, c: float, pow
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--k", type=int, default=2, help="augmented variants per image used for training")
+    parser.add_argument("--k", type=int, default=3, help="augmented variants per image used for training")
     parser.add_argument("--captions", type=int, default=1, help="captioned variants per image used for training")
     parser.add_argument("--boxes", type=int, default=0, help="fixed-size boxed variants per image used for training")
     parser.add_argument("--box-captions", type=int, default=0, help="boxed and captioned variants used for training")
     parser.add_argument(
-        "--natives-from", nargs="*", default=["aug1=box0"], metavar="VARIANT=BOX",
+        "--natives-from", nargs="*", default=["aug1=box0", "aug2=box1", "cap0=boxcap0"], metavar="VARIANT=BOX",
         help="train on VARIANT's global view with BOX's native crops (see natives_from; no value: off)",
     )
     parser.add_argument("--with-original", action="store_true", help="also train on the untouched image")
