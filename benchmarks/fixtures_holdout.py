@@ -17,15 +17,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pixelproof.analyzers.pixels_head import HEAD_PATH
+from pixelproof.analyzers.pixels_head import TRAINING_LIST_PATH
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
-TRAINING_LIST = HEAD_PATH.with_name("pixels_head.training.json")
 
 
 def holdout_rows() -> list[tuple[str, str, str]]:
     """(path, label, kind) of every fixture labelled ai or real and not trained on."""
-    trained = {item["sha256"] for item in json.loads(TRAINING_LIST.read_text())}
+    trained = {item["sha256"] for item in json.loads(TRAINING_LIST_PATH.read_text())}
     with (FIXTURES / "manifest.csv").open(newline="") as f:
         return [
             (str(FIXTURES / r["path"]), r["label"], r["kind"])

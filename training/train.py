@@ -29,7 +29,7 @@ from dataset import FAMILY_ORDER, Dataset, family_of, load_dataset  # noqa: E402
 from features import EVAL_VARIANTS, FEATURES_DIR, aug_variants, box_variants, caption_variants  # noqa: E402
 from heads import balanced_weights, decision, features, fit_linear  # noqa: E402
 
-from pixelproof.analyzers.pixels_head import HEAD_PATH, Head  # noqa: E402
+from pixelproof.analyzers.pixels_head import HEAD_PATH, TRAINING_LIST_PATH, Head  # noqa: E402
 from pixelproof.evaluation.metrics import auc, summary  # noqa: E402
 from pixelproof.models import ARTIFACTS  # noqa: E402
 
@@ -319,7 +319,7 @@ def main() -> None:
     )
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
     head.save(HEAD_PATH)
-    (WEIGHTS_DIR / "pixels_head.training.json").write_text(json.dumps(training_list, indent=0) + "\n")
+    TRAINING_LIST_PATH.write_text(json.dumps(training_list, indent=0) + "\n")
     args.metrics.write_text(json.dumps(metrics, indent=2) + "\n")
     size = HEAD_PATH.stat().st_size / 1e6
     log(f"wrote {HEAD_PATH} ({size:.1f} MB), training manifest and {args.metrics} "

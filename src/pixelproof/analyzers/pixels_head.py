@@ -15,6 +15,7 @@ import numpy as np
 from .pixels_features import vectorize
 
 HEAD_PATH = Path(__file__).with_name("weights") / "pixels_head.npz"
+TRAINING_LIST_PATH = HEAD_PATH.with_name("pixels_head.training.json")  # sha256 of every training image
 
 
 def _sigmoid(x):
