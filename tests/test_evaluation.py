@@ -5,6 +5,7 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
+from PIL.JpegImagePlugin import get_sampling
 
 from pixelproof.evaluation.metrics import auc, balanced_accuracy, summary, tpr_at_fpr
 from pixelproof.evaluation.runner import BadLabelSet, read_csv, read_folder
@@ -65,6 +66,16 @@ def test_degraded_is_small_jpeg_of_the_displayed_image():
     small = decode(variant("degraded", _jpeg_with_metadata(_photo())))
     assert (small.meta.width, small.meta.height) == (200, 300)  # EXIF rotation applied, size kept
     assert not small.image.getexif()
+
+
+def test_frame_is_a_video_still_whatever_the_shape():
+    for width, height in ((2400, 600), (300, 900), (40, 30)):
+        buf = io.BytesIO()
+        _photo(width, height).save(buf, "PNG")
+        data = variant("frame", buf.getvalue())
+        out = decode(data)
+        assert out.meta.format == "jpeg" and (out.meta.width, out.meta.height) == (854, 480)
+        assert get_sampling(out.image) == 2 and data == variant("frame", buf.getvalue())  # 4:2:0, deterministic
 
 
 def test_unknown_variant_is_refused():

@@ -12,6 +12,7 @@ import numpy as np
 
 FEATURES_DIR = Path(os.environ.get("PIXELPROOF_FEATURES_DIR", "/work/devdata/features"))
 EVAL_VARIANTS = ("as-is", "stripped", "degraded")
+STRESS_VARIANTS = ("frame",)  # scored out of fold and reported, never used for calibration
 SAME_AS = "same_as"  # marker: this variant's pixels equal another variant's
 
 
@@ -21,6 +22,10 @@ def aug_variants(k: int) -> list[str]:
 
 def caption_variants(k: int) -> list[str]:
     return [f"cap{i}" for i in range(k)]
+
+
+def video_variants(k: int) -> list[str]:
+    return [f"vid{i}" for i in range(k)]
 
 
 def box_variants(k: int, captioned: bool = False) -> list[str]:

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from calibrate import BAND, isotonic  # noqa: E402
 from dataset import FAMILY_ORDER, Dataset, family_of, load_dataset  # noqa: E402
-from features import EVAL_VARIANTS, FEATURES_DIR, aug_variants, box_variants, caption_variants  # noqa: E402
+from features import EVAL_VARIANTS, FEATURES_DIR, STRESS_VARIANTS, aug_variants, box_variants, caption_variants  # noqa: E402
 from heads import balanced_weights, decision, features, fit_linear  # noqa: E402
 
 from pixelproof.analyzers.pixels_head import HEAD_PATH, TRAINING_LIST_PATH, Head  # noqa: E402
@@ -53,6 +53,7 @@ REGION_PARTS = [
     {"views": [0], "pool": "mean", "layers": ALL_LAYERS},
 ]
 WEIGHTS_DIR = HEAD_PATH.parent
+SCORED = EVAL_VARIANTS + STRESS_VARIANTS
 
 
 def log(message: str) -> None:
@@ -88,13 +89,13 @@ def stack_train(x: dict[str, np.ndarray], rows: np.ndarray, train_variants: list
 def out_of_fold(ds: Dataset, x: dict, train_variants: list[str], c: float, power: float, parts) -> dict:
     """Raw scores of every eval variant, each image scored by a head that never saw its source."""
     sources = ds.sources
-    scores = {v: np.full(len(ds.rows), np.nan) for v in EVAL_VARIANTS}
+    scores = {v: np.full(len(ds.rows), np.nan) for v in SCORED}
     for src in np.unique(sources):
         test, train = sources == src, sources != src
         y = np.tile(ds.labels[train], len(train_variants))
         w = np.tile(balanced_weights(ds.labels[train], sources[train], power), len(train_variants))
         head = fit_linear(stack_train(x, train, train_variants), y, w, parts, c)
-        for v in EVAL_VARIANTS:
+        for v in SCORED:
             scores[v][test] = decision(head, x[v][test])
     return scores
 
@@ -106,9 +107,9 @@ def cached_out_of_fold(ds: Dataset, x: dict, train_variants: list[str], args, pa
     shas = np.array([r.sha256 for r in ds.rows])
     if path.exists():
         with np.load(path) as cached:
-            if np.array_equal(cached["sha256"], shas):
+            if np.array_equal(cached["sha256"], shas) and set(SCORED) <= set(cached.files):
                 log(f"reusing out-of-fold scores from {path}")
-                return {v: cached[v] for v in EVAL_VARIANTS}
+                return {v: cached[v] for v in SCORED}
     raw = out_of_fold(ds, x, train_variants, args.c, args.power, parts)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, sha256=shas, **raw)
@@ -223,9 +224,9 @@ def main() -> None:
     pairs = [spec.split("=", 1) for spec in args.natives_from]
     train_variants = [next((f"{v}~{box}" for v, box in pairs if v == name), name) for name in train_variants]
     sources_needed = {name for pair in pairs for name in pair}
-    variants = sorted(set(train_variants) - {f"{v}~{box}" for v, box in pairs} | set(EVAL_VARIANTS) | sources_needed)
+    variants = sorted(set(train_variants) - {f"{v}~{box}" for v, box in pairs} | set(SCORED) | sources_needed)
     ds, left_out = load_dataset(variants)
-    variants = natives_from(ds, pairs, keep=set(train_variants) | set(EVAL_VARIANTS))
+    variants = natives_from(ds, pairs, keep=set(train_variants) | set(SCORED))
     parts = RECIPES[args.recipe]
     log(
         f"{len(ds.rows)} images ({int(ds.labels.sum())} AI, {int((1 - ds.labels).sum())} real) "
@@ -247,21 +248,21 @@ def main() -> None:
     calib_raw = np.concatenate([raw["stripped"], raw["degraded"]])
     calib_y = np.tile(ds.labels, 2)
     cx, cy = isotonic(calib_raw, calib_y)
-    prob = {v: np.interp(raw[v], cx, cy) for v in EVAL_VARIANTS}
+    prob = {v: np.interp(raw[v], cx, cy) for v in SCORED}
     low, high = BAND
     log(f"calibration: isotonic on out-of-fold stripped+degraded scores, {len(cx)} knots; band [{low:.2f}, {high:.2f})")
 
     groups = ds.groups
     families = [family_of(r) or ("unknown" if r.label == "ai" else r.group) for r in ds.rows]
     results = {}
-    for v in EVAL_VARIANTS:
+    for v in SCORED:
         results[v] = summary(ds.labels, prob[v], groups, high, (low, high))
         results[v]["recall_by_family"] = summary(ds.labels, prob[v], families, high)["recall_by_ai_group"]
         results[v]["balanced_accuracy_at_0.5"] = summary(ds.labels, prob[v], groups, 0.5)["balanced_accuracy"]
         r = results[v]
         log(f"LOSO {v:<9} AUC {r['auc']:.4f}  TPR@1%FPR {r['tpr_at_1pct_fpr']:.3f}  TPR@5%FPR {r['tpr_at_5pct_fpr']:.3f}  "
             f"bal.acc@{high:.2f} {r['balanced_accuracy']:.3f}  FPR {r['fpr']:.3f}  uncertain {r['uncertain_share']:.3f}")
-    for v in ("stripped",):
+    for v in ("stripped", *STRESS_VARIANTS):
         for key in ("recall_by_ai_group", "fpr_by_real_group"):
             log(f"  {v} {key}: " + ", ".join(f"{g} {rate:.2f} (n={n})" for g, (rate, n) in results[v][key].items()))
     per_source = {

@@ -10,7 +10,7 @@ import typer
 from ..analyzers.pixels_head import load_head
 from ..errors import PixelproofError
 from ..evaluation.runner import metrics, read_labeled, score_all
-from ..evaluation.variants import VARIANTS
+from ..evaluation.variants import STRESS_VARIANTS, VARIANTS
 from ..pipeline import Engine
 from ..settings import Settings
 
@@ -40,16 +40,18 @@ def _groups(results: dict[str, dict]) -> str:
 
 def eval_command(
     target: Annotated[Path, typer.Argument(help="Folder with ai/ and real/ sub-folders, or a CSV with path,label[,group].")],
-    variants: Annotated[str, typer.Option(help="Comma-separated: as-is, stripped, degraded.")] = ",".join(VARIANTS),
+    variants: Annotated[
+        str, typer.Option(help="Comma-separated: as-is, stripped, degraded, and the stress test frame (a video still).")
+    ] = ",".join(VARIANTS),
     score: Annotated[str, typer.Option(help="`verdict` (the fused product answer) or `pixels` (the pixel model alone).")] = "verdict",
     json_out: Annotated[Path | None, typer.Option("--json", help="Write all metrics here as JSON.")] = None,
     per_image: Annotated[Path | None, typer.Option(help="Write every image's score per variant to this CSV.")] = None,
 ) -> None:
     """Score labelled images with the shipped engine and print AUC, TPR at 1 %/5 % FPR and per-group rates."""
     chosen = tuple(v.strip() for v in variants.split(",") if v.strip())
-    unknown = set(chosen) - set(VARIANTS)
+    unknown = set(chosen) - set(VARIANTS + STRESS_VARIANTS)
     if unknown or score not in ("verdict", "pixels"):
-        raise typer.BadParameter(f"variants must be among {', '.join(VARIANTS)}; score is verdict or pixels")
+        raise typer.BadParameter(f"variants must be among {', '.join(VARIANTS + STRESS_VARIANTS)}; score is verdict or pixels")
     try:
         items = read_labeled(target)
     except PixelproofError as exc:
