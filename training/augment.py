@@ -108,34 +108,3 @@ def boxed(rgb: np.ndarray, rng: np.random.Generator, decorate=None) -> tuple[np.
         fmt = "jpeg"
     image = Image.open(io.BytesIO(buf.getvalue()))
     return np.asarray(image.convert("RGB")), describe(fmt, bw, bh, quality)
-
-
-FRAME_HEIGHTS = (360, 480, 720)
-
-
-def video_still(rgb: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
-    """A paused frame of a streamed video, its outside drawn independently of the image.
-
-    Real-world false positives pile up on video frames; the development data has none. A 16:9
-    cut (at a random place) is scaled to 360, 480 or 720 lines, sometimes letterboxed,
-    softened like a codec does and saved as JPEG q30-75 with 4:2:0 chroma, for both classes.
-    """
-    image = Image.fromarray(rgb)
-    fh = FRAME_HEIGHTS[int(rng.integers(len(FRAME_HEIGHTS)))]
-    fw = round(fh * 16 / 9)
-    w, h = image.size
-    cw, ch = (round(h * 16 / 9), h) if w * 9 > h * 16 else (w, round(w * 9 / 16))
-    cw, ch = max(1, cw), max(1, ch)
-    left, top = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
-    image = image.crop((left, top, left + cw, top + ch)).resize((fw, fh), RESAMPLERS[int(rng.integers(len(RESAMPLERS)))])
-    if rng.random() < 0.3:  # a 2.39:1 film inside the 16:9 frame
-        bar = round((fh - fw / 2.39) / 2)
-        framed = Image.new("RGB", (fw, fh))
-        framed.paste(image.resize((fw, fh - 2 * bar), Image.Resampling.BICUBIC), (0, bar))
-        image = framed
-    image = image.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.3, 1.2))))
-    quality = float(rng.integers(30, 76))
-    buf = io.BytesIO()
-    image.save(buf, "JPEG", quality=int(quality), subsampling=2)
-    image = Image.open(io.BytesIO(buf.getvalue()))
-    return np.asarray(image.convert("RGB")), describe("jpeg", fw, fh, quality)

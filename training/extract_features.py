@@ -3,10 +3,10 @@
     .venv/bin/python training/extract_features.py [--k 3] [--boxes 2] [--box-captions 1] [--captions 1] [--limit N] [--workers 2]
 
 Per image: K augmented training variants (augment.py, the same distribution for both
-classes), M captioned ones (a meme caption, then the same augmentation; synthetic.py) and
-the three evaluation variants (as-is, stripped, degraded). Cached in
-/work/devdata/features, so a re-run only computes what is missing. Prints a time estimate
-after the first images.
+classes), M captioned ones (a meme caption, then the same augmentation; synthetic.py), the
+three evaluation variants (as-is, stripped, degraded) and the video-still stress test
+(frame). Cached in /work/devdata/features, so a re-run only computes what is missing. Prints
+a time estimate after the first images.
 """
 
 import argparse
@@ -21,9 +21,9 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "data"))
 
-from augment import augment, boxed, describe, jpeg_quality, video_still  # noqa: E402
+from augment import augment, boxed, describe, jpeg_quality  # noqa: E402
 from dataset import all_rows  # noqa: E402
-from features import EVAL_VARIANTS, FEATURES_DIR, STRESS_VARIANTS, aug_variants, box_variants, cache_path, caption_variants, save, video_variants  # noqa: E402
+from features import EVAL_VARIANTS, FEATURES_DIR, STRESS_VARIANTS, aug_variants, box_variants, cache_path, caption_variants, save  # noqa: E402
 from synthetic import caption  # noqa: E402
 
 from pixelproof.analyzers.pixels_features import ClipBackbone, views  # noqa: E402
@@ -51,9 +51,6 @@ def variant_pixels(name: str, data: bytes, original, sha: str) -> tuple[np.ndarr
     if name in EVAL_VARIANTS + STRESS_VARIANTS:
         media = decode(variant(name, data, SETTINGS), SETTINGS)
         return media.rgb, _outside(media)
-    if name.startswith("vid"):
-        rng = np.random.default_rng([SEED, int(sha[:16], 16), 3000 + int(name.removeprefix("vid"))])
-        return video_still(original.rgb, rng)
     if name.startswith("box"):
         captioned = name.startswith("boxcap")
         index = int(name.removeprefix("boxcap" if captioned else "box"))
@@ -89,7 +86,6 @@ def main() -> None:
     parser.add_argument("--captions", type=int, default=1, help="captioned (meme-like) variants per image")
     parser.add_argument("--boxes", type=int, default=2, help="fixed-size boxed variants (augment.boxed) per image")
     parser.add_argument("--box-captions", type=int, default=1, help="boxed and captioned variants per image")
-    parser.add_argument("--videos", type=int, default=1, help="video-still variants (augment.video_still) per image")
     parser.add_argument("--limit", type=int, default=0, help="only the first N images (for timing)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=FEATURES_DIR)
@@ -100,7 +96,7 @@ def main() -> None:
         list(EVAL_VARIANTS)  # as-is first: stripped may alias it
         + list(STRESS_VARIANTS)
         + aug_variants(args.k) + caption_variants(args.captions)
-        + box_variants(args.boxes) + box_variants(args.box_captions, captioned=True) + video_variants(args.videos)
+        + box_variants(args.boxes) + box_variants(args.box_captions, captioned=True)
     )
     rows = all_rows()
     seen, jobs = set(), []

@@ -24,10 +24,6 @@ def caption_variants(k: int) -> list[str]:
     return [f"cap{i}" for i in range(k)]
 
 
-def video_variants(k: int) -> list[str]:
-    return [f"vid{i}" for i in range(k)]
-
-
 def box_variants(k: int, captioned: bool = False) -> list[str]:
     return [f"{'boxcap' if captioned else 'box'}{i}" for i in range(k)]
 

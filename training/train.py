@@ -3,7 +3,8 @@
     .venv/bin/python training/train.py [--k 3] [--captions 1] [--natives-from aug1=box0 aug2=box1 cap0=boxcap0] [--recipe full] [--c 25] [--dry-run]
 
 1. Leave-one-source-out: for each source repository/package, fit on all other sources'
-   augmented variants and score the held-out source's as-is, stripped and degraded images.
+   augmented variants and score the held-out source's as-is, stripped and degraded images,
+   and their video stills (the `frame` stress test, reported but never calibrated on).
 2. Shortcut check: the same protocol with only format/size/JPEG-quality features.
 3. Calibration (isotonic) from the out-of-fold scores; the uncertain band follows from it.
 4. Generator-family head (grouped CV for its threshold) and the heatmap's region head.
