@@ -10,9 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
+from pixelproof.evaluation.variants import STRESS_VARIANTS, VARIANTS
+
 FEATURES_DIR = Path(os.environ.get("PIXELPROOF_FEATURES_DIR", "/work/devdata/features"))
-EVAL_VARIANTS = ("as-is", "stripped", "degraded")
-STRESS_VARIANTS = ("frame",)  # scored out of fold and reported, never used for calibration
+EVAL_VARIANTS = VARIANTS  # as-is, stripped, degraded: what docs/accuracy.md reports
+# STRESS_VARIANTS (frame): scored out of fold and reported, never used for calibration
 SAME_AS = "same_as"  # marker: this variant's pixels equal another variant's
 
 
