@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "data"))
 
 from augment import augment, boxed, describe, jpeg_quality  # noqa: E402
 from dataset import all_rows  # noqa: E402
-from features import EVAL_VARIANTS, FEATURES_DIR, STRESS_VARIANTS, aug_variants, box_variants, cache_path, caption_variants, save  # noqa: E402
+from features import ALL_VARIANTS, EVAL_VARIANTS, FEATURES_DIR, STRESS_VARIANTS, aug_variants, box_variants, cache_path, caption_variants, save  # noqa: E402
 from synthetic import caption  # noqa: E402
 
 from pixelproof.analyzers.pixels_features import ClipBackbone, views  # noqa: E402
@@ -48,7 +48,7 @@ def _outside(media) -> dict:
 
 def variant_pixels(name: str, data: bytes, original, sha: str) -> tuple[np.ndarray, dict]:
     """The pixels and outside description of one variant of an image (seeded per image)."""
-    if name in EVAL_VARIANTS + STRESS_VARIANTS:
+    if name in ALL_VARIANTS:
         media = decode(variant(name, data, SETTINGS), SETTINGS)
         return media.rgb, _outside(media)
     if name.startswith("box"):

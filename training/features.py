@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pixelproof.evaluation.variants import STRESS_VARIANTS, VARIANTS
+from pixelproof.evaluation.variants import ALL_VARIANTS, STRESS_VARIANTS, VARIANTS
 
 FEATURES_DIR = Path(os.environ.get("PIXELPROOF_FEATURES_DIR", "/work/devdata/features"))
 EVAL_VARIANTS = VARIANTS  # as-is, stripped, degraded: what docs/accuracy.md reports

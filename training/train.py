@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from calibrate import BAND, isotonic  # noqa: E402
 from dataset import FAMILY_ORDER, Dataset, family_of, load_dataset  # noqa: E402
-from features import EVAL_VARIANTS, FEATURES_DIR, STRESS_VARIANTS, aug_variants, box_variants, caption_variants  # noqa: E402
+from features import ALL_VARIANTS, EVAL_VARIANTS, FEATURES_DIR, STRESS_VARIANTS, aug_variants, box_variants, caption_variants  # noqa: E402
 from heads import balanced_weights, decision, features, fit_linear  # noqa: E402
 
 from pixelproof.analyzers.pixels_head import HEAD_PATH, TRAINING_LIST_PATH, Head  # noqa: E402
@@ -54,7 +54,7 @@ REGION_PARTS = [
     {"views": [0], "pool": "mean", "layers": ALL_LAYERS},
 ]
 WEIGHTS_DIR = HEAD_PATH.parent
-SCORED = EVAL_VARIANTS + STRESS_VARIANTS
+SCORED = ALL_VARIANTS
 
 
 def log(message: str) -> None:

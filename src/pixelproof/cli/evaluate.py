@@ -10,7 +10,7 @@ import typer
 from ..analyzers.pixels_head import load_head
 from ..errors import PixelproofError
 from ..evaluation.runner import metrics, read_labeled, score_all
-from ..evaluation.variants import STRESS_VARIANTS, VARIANTS
+from ..evaluation.variants import ALL_VARIANTS, VARIANTS
 from ..pipeline import Engine
 from ..settings import Settings
 
@@ -49,9 +49,9 @@ def eval_command(
 ) -> None:
     """Score labelled images with the shipped engine and print AUC, TPR at 1 %/5 % FPR and per-group rates."""
     chosen = tuple(v.strip() for v in variants.split(",") if v.strip())
-    unknown = set(chosen) - set(VARIANTS + STRESS_VARIANTS)
+    unknown = set(chosen) - set(ALL_VARIANTS)
     if unknown or score not in ("verdict", "pixels"):
-        raise typer.BadParameter(f"variants must be among {', '.join(VARIANTS + STRESS_VARIANTS)}; score is verdict or pixels")
+        raise typer.BadParameter(f"variants must be among {', '.join(ALL_VARIANTS)}; score is verdict or pixels")
     try:
         items = read_labeled(target)
     except PixelproofError as exc:

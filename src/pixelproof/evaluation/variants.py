@@ -22,6 +22,7 @@ from ..settings import Settings
 
 VARIANTS = ("as-is", "stripped", "degraded")
 STRESS_VARIANTS = ("frame",)
+ALL_VARIANTS = VARIANTS + STRESS_VARIANTS
 DEGRADED_MAX_SIDE = 1024
 DEGRADED_QUALITY = 75
 FRAME_SIZE = (854, 480)
@@ -109,4 +110,4 @@ def variant(name: str, data: bytes, settings: Settings | None = None) -> bytes:
         return degraded(data, settings)
     if name == "frame":
         return frame(data, settings)
-    raise ValueError(f"unknown variant {name!r}; known: {', '.join(VARIANTS + STRESS_VARIANTS)}")
+    raise ValueError(f"unknown variant {name!r}; known: {', '.join(ALL_VARIANTS)}")
