@@ -5,6 +5,7 @@ Shared by the C2PA analyzer's tests and every adapter test that needs a signed i
 
 import datetime as dt
 import io
+import time
 
 import c2pa
 from cryptography import x509
@@ -37,12 +38,15 @@ def _key_usage(*, sign_certs: bool) -> x509.KeyUsage:
 
 class TestPKI:
     """A root CA and a claim-signing certificate under it (C2PA's profile: v3, not self-signed,
-    digitalSignature key usage, an EKU C2PA accepts (here emailProtection), key identifiers)."""
+    digitalSignature key usage, an EKU C2PA accepts (here emailProtection), key identifiers).
+    ``leaf_seconds``: the signing certificate is valid for only that long (the library refuses
+    to sign with an expired one, so a test signs first and lets it expire: ``expire``)."""
 
     __test__ = False  # not a test class, despite its name
 
-    def __init__(self):
-        now = dt.datetime.now(dt.UTC)
+    def __init__(self, leaf_seconds: int | None = None):
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        leaf_window = (now - dt.timedelta(days=1), now + dt.timedelta(seconds=leaf_seconds)) if leaf_seconds else None
         self.ca_key = ec.generate_private_key(ec.SECP256R1())
         ca_name = _name("Pixelproof Test Root CA", "Pixelproof Test CA")
         self.ca = (
@@ -53,7 +57,7 @@ class TestPKI:
         )
         self.key = ec.generate_private_key(ec.SECP256R1())
         self.leaf = (
-            self._builder(_name("Pixelproof Test Signer", "Pixelproof Test Org"), ca_name, self.key.public_key(), now)
+            self._builder(_name("Pixelproof Test Signer", "Pixelproof Test Org"), ca_name, self.key.public_key(), now, leaf_window)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_key_usage(sign_certs=False), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
@@ -62,17 +66,23 @@ class TestPKI:
         )
 
     @staticmethod
-    def _builder(subject, issuer, public_key, now) -> x509.CertificateBuilder:
+    def _builder(subject, issuer, public_key, now, window=None) -> x509.CertificateBuilder:
+        not_before, not_after = window or (now - dt.timedelta(days=1), now + dt.timedelta(days=30))
         return (
             x509.CertificateBuilder()
             .subject_name(subject)
             .issuer_name(issuer)
             .public_key(public_key)
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30))
+            .not_valid_before(not_before)
+            .not_valid_after(not_after)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         )
+
+    def expire(self) -> None:
+        """Wait until the signing certificate has expired (a state, however long it takes)."""
+        while dt.datetime.now(dt.UTC) <= self.leaf.not_valid_after_utc + dt.timedelta(seconds=1):
+            time.sleep(0.2)
 
     @property
     def ca_pem(self) -> bytes:
@@ -119,7 +129,9 @@ def c2pa_manifest(generator: str, *actions: dict, title="image.jpg") -> dict:
     }
 
 
-def sign(manifest: dict, source: bytes, parent: bytes | None = None, remote_url: str | None = None) -> bytes:
+def sign(
+    manifest: dict, source: bytes, parent: bytes | None = None, remote_url: str | None = None, pki: TestPKI = PKI
+) -> bytes:
     builder = c2pa.Builder(manifest, BUILD_CONTEXT)
     if parent is not None:
         ingredient = {"title": "parent.jpg", "relationship": "parentOf", "instance_id": PARENT_ID}
@@ -128,7 +140,7 @@ def sign(manifest: dict, source: bytes, parent: bytes | None = None, remote_url:
         builder.set_no_embed()
         builder.set_remote_url(remote_url)
     out = io.BytesIO()
-    builder.sign(PKI.signer(), "image/jpeg", io.BytesIO(source), out)
+    builder.sign(pki.signer(), "image/jpeg", io.BytesIO(source), out)
     return out.getvalue()
 
 

@@ -151,7 +151,6 @@ BAD_UPLOADS = {
     "truncated-jpeg": (_truncated_jpeg(), 422, "corrupt_media"),
     "corrupt-png": (b"\x89PNG\r\n\x1a\n" + b"definitely not chunks" * 20, 422, "corrupt_media"),
     "decompression-bomb": (_png_bomb(), 413, "decompression_bomb"),
-    "tiny": (_image("PNG", size=(4, 4)), 422, "too_small"),
     "over-limit-within-slack": (b"\xff\xd8\xff" + b"\0" * LIMIT, 413, "too_large"),
 }
 
@@ -161,6 +160,24 @@ def test_bad_upload_gets_its_typed_error(client, name):
     data, status, code = BAD_UPLOADS[name]
     _error(upload(client, data), status, code)
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_tiny_image_gets_its_provenance_and_no_pixel_judgement(client):
+    """4×4 px with an A1111 record: the generator text decides; pixel analyzers decline."""
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", "a duck\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Model: sd_xl_base_1.0")
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), (200, 10, 10)).save(buffer, "PNG", pnginfo=info)
+    response = upload(client, buffer.getvalue())
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["verdict"]["label"], report["verdict"]["decided_by"]) == ("ai", "generator_text")
+    for name in ("pixels", "deepfake", "nsfw", "quality", "watermark"):
+        section = report["analyzers"][name]
+        assert section["status"] == "rejected" and section["reason"].startswith("too small to judge"), (name, section)
+    assert report["analyzers"]["metadata"]["status"] == "processed"
 
 
 def test_request_shape_errors(client):

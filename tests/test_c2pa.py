@@ -19,7 +19,9 @@ from pixelproof.pipeline import Engine
 from pixelproof.settings import Settings
 
 from .shared import SHARED, expectations, fixture_rows
-from .support_c2pa import AI_IMAGE, CAMERA_IMAGE, OPENED, PKI, c2pa_action, c2pa_manifest, plain_jpeg, sign
+from .support_c2pa import (
+    AI_CREATED, AI_IMAGE, CAMERA_IMAGE, OPENED, PKI, TestPKI, c2pa_action, c2pa_manifest, plain_jpeg, sign
+)
 
 # The manifest's C2PA expectations (xmp_dst and xmp_credit~ belong to the metadata analyzer).
 C2PA_KEYS = (
@@ -133,6 +135,56 @@ def test_pixels_changed_after_signing_invalidate_thec2pa_manifest():
     assert (signal.points_to, signal.strength) == ("ai", "strong")  # at most strong: integrity failed
     assert "fails validation" in signal.summary and "assertion.dataHash.mismatch" in signal.summary
     assert report.verdict.label == "uncertain"
+
+
+@pytest.fixture(scope="module")
+def expired() -> dict[str, bytes]:
+    """An AI declaration and a camera capture, both signed with a certificate that then expired."""
+    short_lived = TestPKI(leaf_seconds=2)
+    capture = c2pa_manifest("Pixelproof Test Camera", c2pa_action("c2pa.created", "digitalCapture"))
+    signed = {
+        "ai": sign(c2pa_manifest("ChatGPT", AI_CREATED), plain_jpeg(), pki=short_lived),
+        "capture": sign(capture, plain_jpeg((30, 60, 99)), pki=short_lived),
+    }
+    short_lived.expire()
+    return signed
+
+
+def test_an_ai_declaration_counts_when_only_the_signers_credential_has_expired(expired):
+    report, evidence = c2pa_report(expired["ai"])
+    assert evidence.state == "invalid" and evidence.bound
+    assert [f.code for f in evidence.failures] == ["signingCredential.expired"]
+    [signal] = report.analyzers["c2pa"].signals
+    assert (signal.points_to, signal.strength) == ("ai", "decisive")
+    assert "signingCredential.expired" in signal.summary and "binding to these bytes hold" in signal.summary
+    assert (report.verdict.label, report.verdict.decided_by) == ("ai", "c2pa")
+
+
+def test_an_expired_credential_with_changed_pixels_is_not_decisive(expired):
+    report, evidence = c2pa_report(_flip_scan_byte(expired["ai"]))
+    assert not evidence.bound
+    [signal] = report.analyzers["c2pa"].signals
+    assert (signal.points_to, signal.strength) == ("ai", "strong")
+    assert report.verdict.label == "uncertain"
+
+
+def test_a_camera_capture_with_an_expired_credential_is_no_evidence_of_a_real_photo(expired):
+    report, evidence = c2pa_report(expired["capture"])
+    assert evidence.state == "invalid" and evidence.bound
+    assert [s.points_to for s in report.analyzers["c2pa"].signals] == [None]  # forgers would gain: stay strict
+
+
+def test_real_ai_products_with_expired_credentials_are_decided_ai():
+    """Gemini and ChatGPT outputs whose signing certificate has since expired (real files)."""
+    rows = [
+        row for row in fixture_rows("c2pa/")
+        if expectations(row).get("c2pa_fail", "").endswith("signingCredential.expired") and row["label"] == "ai"
+    ]  # fmt: skip
+    assert len(rows) >= 3
+    engine = Engine(Settings(max_upload_bytes=50 * MB))
+    for row in rows:
+        report = engine.analyze((SHARED / "fixtures" / row["path"]).read_bytes(), only=["c2pa"])
+        assert (report.verdict.label, report.verdict.decided_by) == ("ai", "c2pa"), row["path"]
 
 
 def test_plain_image_has_no_store_and_no_signal():

@@ -19,7 +19,7 @@ from pixelproof.settings import Settings
 
 from .shared import SHARED, expectations, fixture_rows
 
-ENGINE = Engine(Settings(max_upload_bytes=50 * 1024 * 1024, min_side=1))
+ENGINE = Engine(Settings(max_upload_bytes=50 * 1024 * 1024))  # default min_side: 1 px files still get provenance
 
 A1111 = (
     "a duck on a pond, golden hour\n"

@@ -357,7 +357,7 @@ def test_without_the_clip_model_the_hashes_still_work_and_the_evidence_says_why(
     assert [(m["kind"], m["source"], m["similarity"]) for m in evidence["matches"]] == [
         ("copy", "/pictures/1.png", None)
     ]
-    assert evidence["similar_skipped"].startswith("similar-image search skipped: model 'clip-vit-b16-int8'")
+    assert evidence["similar_skipped"].startswith("similar-image search skipped: model 'clip-vit-b16-float'")
     assert "pixelproof models fetch" in evidence["similar_skipped"]
 
 
@@ -381,7 +381,7 @@ def pixelproof(*args, env: dict | None = None) -> subprocess.CompletedProcess:
         check=False,
         capture_output=True,
         text=True,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "COLUMNS": "200", **(env or {})},  # wide: a long temporary path must not wrap a message
         timeout=180,
     )
 

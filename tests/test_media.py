@@ -21,7 +21,6 @@ from pixelproof.errors import (
     EmptyMedia,
     MediaError,
     TooLarge,
-    TooSmall,
     UnsupportedType,
 )
 from pixelproof.media import MIME, decode
@@ -248,9 +247,11 @@ def test_over_the_upload_limit_is_too_large():
     assert decode(data, Settings(max_upload_bytes=len(data))).meta.size_bytes == len(data)
 
 
-def test_a_tiny_image_is_too_small():
-    with pytest.raises(TooSmall):
-        decode(_encode(Image.new("RGB", (4, 4)), "PNG"))
+def test_a_one_pixel_image_still_decodes():
+    """Refusing it would lose the generator record or C2PA manifest it may carry; the pixel
+    analyzers decline it instead (tests/test_api.py)."""
+    media = decode(_encode(Image.new("RGB", (1, 1)), "PNG"))
+    assert (media.meta.width, media.meta.height) == (1, 1) and media.rgb.shape == (1, 1, 3)
 
 
 def test_a_format_left_out_of_the_settings_is_unsupported():

@@ -15,7 +15,7 @@ from pixelproof.models.store import sha256_file
 from pixelproof.models.surgery import LAYERS, layer_output
 from pixelproof.settings import Settings
 
-CLIP = "clip-vit-b16-int8"
+CLIP = "clip-vit-b16-float"
 
 
 @pytest.fixture

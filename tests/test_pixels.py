@@ -50,7 +50,7 @@ def test_pipeline_scores_small_images_end_to_end(engine, fmt, size, options):
     assert v_low <= round(low, 4) <= round(high, 4) <= v_high
     assert report.verdict.label == ("ai" if p >= v_high else "human" if p < v_low else "uncertain")
     assert sum(evidence.generator.probabilities.values()) == pytest.approx(1.0, abs=1e-3)
-    assert evidence.models.backbone_sha256 == ARTIFACTS["clip-vit-b16-int8"].sha256
+    assert evidence.models.backbone_sha256 == ARTIFACTS["clip-vit-b16-float"].sha256
     [signal] = section.signals
     assert signal.kind == "pixels" and signal.ai_probability == p and signal.source == "pixels"
 
@@ -96,7 +96,7 @@ def test_missing_model_errors_the_section_but_not_the_report(tmp_path):
 
 def test_shipped_head_matches_the_pinned_backbone():
     head, sha256 = load_head()
-    assert head.info["backbone_sha256"] == ARTIFACTS["clip-vit-b16-int8"].sha256
+    assert head.info["backbone_sha256"] == ARTIFACTS["clip-vit-b16-float"].sha256
     low, high = head.band
     assert 0.0 < low <= high < 1.0
     assert np.all(np.diff(head.calibration_x) > 0) and np.all(np.diff(head.calibration_y) >= 0)

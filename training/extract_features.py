@@ -7,6 +7,11 @@ classes), M captioned ones (a meme caption, then the same augmentation; syntheti
 three evaluation variants (as-is, stripped, degraded) and the video-still stress test
 (frame). Cached in /work/devdata/features, so a re-run only computes what is missing. Prints
 a time estimate after the first images.
+
+The shipped recipe (train.py ``--natives-from``) takes only the global view of aug1, aug2
+and cap0 and only the native crops of the boxes, so by default only those views are run
+(``--global-only``, ``--natives-only``); the skipped views are stored as NaN, so a recipe
+that reads one fails loudly instead of training on zeros. Pass the options empty for all.
 """
 
 import argparse
@@ -26,7 +31,7 @@ from dataset import all_rows  # noqa: E402
 from features import ALL_VARIANTS, EVAL_VARIANTS, FEATURES_DIR, STRESS_VARIANTS, aug_variants, box_variants, cache_path, caption_variants, save  # noqa: E402
 from synthetic import caption  # noqa: E402
 
-from pixelproof.analyzers.pixels_features import ClipBackbone, views  # noqa: E402
+from pixelproof.analyzers.pixels_features import BACKBONE, VIEWS, ClipBackbone, views  # noqa: E402
 from pixelproof.evaluation.variants import variant  # noqa: E402
 from pixelproof.media import decode  # noqa: E402
 from pixelproof.models import load_path  # noqa: E402
@@ -34,6 +39,7 @@ from pixelproof.settings import HARD_MAX_UPLOAD_BYTES, Settings  # noqa: E402
 
 SEED = 20251121
 SETTINGS = Settings(max_upload_bytes=HARD_MAX_UPLOAD_BYTES, max_pixels=200_000_000)
+ALL_VIEWS = list(range(len(VIEWS)))
 _backbone: ClipBackbone | None = None
 
 
@@ -63,9 +69,18 @@ def variant_pixels(name: str, data: bytes, original, sha: str) -> tuple[np.ndarr
     return augment(rgb, original.meta.format, jpeg_quality(original.image), rng)
 
 
-def extract_one(job: tuple[str, str, list[str], str]) -> tuple[str, int]:
+def tokens_of(rgb: np.ndarray, run_views: list[int]) -> np.ndarray:
+    """views × 2 × 12 × 768 tokens; views not in ``run_views`` are NaN (never computed)."""
+    crops = views(rgb)
+    computed = _backbone.tokens([crops[i] for i in run_views])
+    out = np.full((len(crops), *computed.shape[1:]), np.nan, dtype=np.float32)
+    out[run_views] = computed
+    return out
+
+
+def extract_one(job: tuple[str, str, list[str], str, dict]) -> tuple[str, int]:
     """Compute the missing variants of one image; returns (sha, how many were computed)."""
-    path, sha, wanted, root = job
+    path, sha, wanted, root, partial = job
     root = Path(root)
     data = Path(path).read_bytes()
     original = decode(data, SETTINGS)
@@ -75,7 +90,7 @@ def extract_one(job: tuple[str, str, list[str], str]) -> tuple[str, int]:
         if name == "stripped" and np.array_equal(rgb, original.rgb):
             save(cache_path(sha, name, root), None, meta, same_as="as-is")
             continue
-        save(cache_path(sha, name, root), _backbone.tokens(views(rgb)), meta)
+        save(cache_path(sha, name, root), tokens_of(rgb, partial.get(name, ALL_VIEWS)), meta)
         done += 1
     return sha, done
 
@@ -86,12 +101,15 @@ def main() -> None:
     parser.add_argument("--captions", type=int, default=1, help="captioned (meme-like) variants per image")
     parser.add_argument("--boxes", type=int, default=2, help="fixed-size boxed variants (augment.boxed) per image")
     parser.add_argument("--box-captions", type=int, default=1, help="boxed and captioned variants per image")
+    parser.add_argument("--global-only", nargs="*", default=["aug1", "aug2", "cap0"], help="variants whose global view alone is run")
+    parser.add_argument("--natives-only", nargs="*", default=["box0", "box1", "boxcap0"], help="variants whose native crops alone are run")
     parser.add_argument("--limit", type=int, default=0, help="only the first N images (for timing)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=FEATURES_DIR)
     args = parser.parse_args()
 
-    model = load_path("clip-vit-b16-int8", Settings())
+    model = load_path(BACKBONE, Settings())
+    partial = {name: [0] for name in args.global_only} | {name: ALL_VIEWS[1:] for name in args.natives_only}
     wanted_all = (
         list(EVAL_VARIANTS)  # as-is first: stripped may alias it
         + list(STRESS_VARIANTS)
@@ -106,7 +124,7 @@ def main() -> None:
         seen.add(row.sha256)
         wanted = [v for v in wanted_all if not cache_path(row.sha256, v, args.out).exists()]
         if wanted:
-            jobs.append((str(row.path), row.sha256, wanted, str(args.out)))
+            jobs.append((str(row.path), row.sha256, wanted, str(args.out), partial))
     np.random.default_rng(SEED).shuffle(jobs)  # any prefix is a fair sample to experiment on early
     if args.limit:
         jobs = jobs[: args.limit]

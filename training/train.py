@@ -13,6 +13,7 @@
 """
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -30,9 +31,11 @@ from dataset import FAMILY_ORDER, Dataset, family_of, load_dataset  # noqa: E402
 from features import ALL_VARIANTS, EVAL_VARIANTS, FEATURES_DIR, STRESS_VARIANTS, aug_variants, box_variants, caption_variants  # noqa: E402
 from heads import balanced_weights, decision, features, fit_linear  # noqa: E402
 
-from pixelproof.analyzers.pixels_head import HEAD_PATH, TRAINING_LIST_PATH, Head  # noqa: E402
+from pixelproof.analyzers.pixels_features import BACKBONE, load_backbone  # noqa: E402
+from pixelproof.analyzers.pixels_head import HEAD_PATH, TRAINING_LIST_PATH, Head, testcard_scores  # noqa: E402
 from pixelproof.evaluation.metrics import auc, summary  # noqa: E402
 from pixelproof.models import ARTIFACTS  # noqa: E402
+from pixelproof.settings import Settings  # noqa: E402
 
 SEED = 20251121
 NATIVE = [1, 2, 3]
@@ -313,12 +316,13 @@ def main() -> None:
         region=region,
         info={
             "version": version,
-            "backbone_sha256": ARTIFACTS["clip-vit-b16-int8"].sha256,
+            "backbone_sha256": ARTIFACTS[BACKBONE].sha256,
             "recipe": args.recipe,
             "n_images": len(ds.rows),
             "loso_auc": {v: round(results[v]["auc"], 4) for v in EVAL_VARIANTS},
         },
     )
+    head = dataclasses.replace(head, golden=testcard_scores(load_backbone(Settings()), head))  # the self-check's reference
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
     head.save(HEAD_PATH)
     TRAINING_LIST_PATH.write_text(json.dumps(training_list, indent=0) + "\n")

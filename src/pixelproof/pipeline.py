@@ -15,6 +15,9 @@ from .report import AnalyzerSection, Report, Timings
 from .settings import Settings
 
 
+TOO_SMALL = "too small to judge"  # how a pixel analyzer's section says it declined a tiny image
+
+
 def _ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 3)
 
@@ -78,6 +81,12 @@ class Engine:
         start = time.perf_counter()
         cls = available()[name]
         version = cls.version
+        if cls.judges_pixels and min(media.meta.width, media.meta.height) < self.settings.min_side:
+            reason = (
+                f"{TOO_SMALL}: {media.meta.width}×{media.meta.height} px, under the {self.settings.min_side} px "
+                "a side this analyzer needs"
+            )
+            return AnalyzerSection(status="rejected", version=version, reason=reason, duration_ms=_ms(start))
         accepted = {key: value for key, value in (options or {}).items() if key in cls.accepts}
         try:
             analyzer = self.analyzer(name)

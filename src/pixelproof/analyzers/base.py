@@ -57,6 +57,9 @@ class Analyzer(ABC):
     evidence_model: ClassVar[type[Evidence]]
     description: ClassVar[str] = ""
     accepts: ClassVar[tuple[str, ...]] = ()  # per-request options ``analyze`` takes as keywords
+    # Judges the picture itself (not what the file says about it): the pipeline declines it for
+    # images under the ``min_side`` setting, which still get the provenance analyzers.
+    judges_pixels: ClassVar[bool] = False
 
     def __init__(self, settings: Settings):
         self.settings = settings

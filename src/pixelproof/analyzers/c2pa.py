@@ -9,7 +9,10 @@ manifest reference is reported as evidence instead.
 A valid signature proves the manifest is intact and who signed it, not that the signer told
 the truth. So a signed AI declaration is decisive (no one forges a label against themselves),
 while a signed camera capture counts as strong evidence only when the signer is on a trust
-list: anyone can sign "digitalCapture" with a certificate they made themselves.
+list: anyone can sign "digitalCapture" with a certificate they made themselves. For the same
+reason an AI declaration stays decisive when only the signer's credential fails (expired,
+untrusted, not C2PA-conformant) as long as the claim's signature verifies and its hard
+binding matches these bytes; a capture claim gets no such leniency (docs/provenance.md).
 """
 
 import io
@@ -33,6 +36,11 @@ AI_TYPES = GENERATED_TYPES | {"compositeWithTrainedAlgorithmicMedia"}
 CAPTURE_TYPES = {"digitalCapture", "computationalCapture"}
 # Failures that only say the signer is not on our trust list: the integrity checks passed.
 UNTRUSTED_CODES = {"signingCredential.untrusted", "cawg.x509.credential.untrusted"}
+# Failures about who signed and when (the certificate, its expiry, the time-stamp), not about
+# what was signed: the claim and its binding to the pixels can still hold.
+CREDENTIAL_FAILURES = ("signingCredential.", "timeStamp.", "cawg.x509.credential.")
+# Success codes saying the manifest's hard binding matches these bytes.
+HARD_BINDINGS = {"assertion.dataHash.match", "assertion.boxesHash.match", "assertion.bmffHash.match", "assertion.collectionHash.match"}
 _ORIGIN_ACTIONS = ("c2pa.created", "c2pa.opened")
 _AI_ASSERTION_WORDS = ("generative-ai", "generative_ai", "ai_generated", "ai-generated")
 _UNREADABLE_REASONS = (("unknown algorithm", "unknown-algorithm"), ("prerelease", "prerelease"), ("jumbf", "malformed"))
@@ -102,6 +110,7 @@ class C2paEvidence(Evidence):
     active_manifest: str | None = None
     manifests: list[Manifest] = Field(default_factory=list)
     failures: list[Failure] = Field(default_factory=list)  # validation failures, untrusted-signer codes excluded
+    bound: bool = False  # the active claim's signature verifies and its hard binding matches these bytes
     source_type: str | None = None  # the asset's own digital source type (following parentOf ingredients)
     source_types: list[str] = Field(default_factory=list)  # every type declared by an action of any manifest
     ai_claim: Literal["generated", "partly"] | None = None
@@ -142,7 +151,13 @@ class C2paEvidence(Evidence):
             what = f"partly AI (elements generated{by} in an edited image)"
         strength = "decisive"
         summary = f"C2PA Content Credentials {self._signed()} declare the image {what} ({self.ai_reason})."
-        if self.state == "invalid":
+        if self.state == "invalid" and self._credential_only():
+            summary = (
+                f"C2PA Content Credentials {self._signer()} declare the image {what} ({self.ai_reason}). Only the "
+                f"signer's credential fails validation ({self._codes()}); the signature and its binding to these "
+                "bytes hold, and no one gains by falsely labelling their own picture AI, so the claim counts."
+            )
+        elif self.state == "invalid":
             strength = "strong"
             summary = (
                 f"A C2PA manifest {self._signer()} declares the image {what} ({self.ai_reason}), but it fails "
@@ -166,6 +181,10 @@ class C2paEvidence(Evidence):
     def _signed(self) -> str:
         trust = {"trusted": "on the trust list", "valid-untrusted": "signer on no configured trust list"}
         return f"{self._signer()} (valid signature, {trust.get(self.state, 'trust not checked')})"
+
+    def _credential_only(self) -> bool:
+        """The claim is signed and bound to these bytes; what fails is only about the certificate."""
+        return self.bound and all(f.code.startswith(CREDENTIAL_FAILURES) for f in self.failures)
 
     def _codes(self) -> str:
         return ", ".join(f.code for f in self.failures) or "validation state invalid"
@@ -281,6 +300,7 @@ def _evidence(store: dict, certificates: dict[str, dict], remote_url: str | None
         active_manifest=active.label if active else None,
         manifests=manifests,
         failures=failures,
+        bound=_bound(store),
         source_type=origin.digital_source_type if origin else None,
         source_types=sorted({a.digital_source_type for m in manifests for a in m.actions if a.digital_source_type}),
         ai_claim=ai_claim,
@@ -306,6 +326,15 @@ def _failure_entries(store: dict) -> list[dict]:
     for delta in _dicts(results.get("ingredientDeltas")):
         entries += _dicts(_dict(delta.get("validationDeltas")).get("failure"))
     return entries
+
+
+def _bound(store: dict) -> bool:
+    """Whether the active manifest's signature verified and a hard binding matched the bytes."""
+    results = store.get("validation_results")
+    if not isinstance(results, dict):
+        return False
+    codes = {str(entry.get("code")) for entry in _dicts(_dict(results.get("activeManifest")).get("success"))}
+    return "claimSignature.validated" in codes and bool(codes & HARD_BINDINGS)
 
 
 def _failures(entries: list[dict]) -> list[Failure]:

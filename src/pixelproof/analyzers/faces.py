@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from ..media import Media
 from ..models import ARTIFACTS, load_path
+from ..models.numerics import require
 from .base import Analyzer, Evidence, NotApplicable, Signal
 from .blazeface import Face, FaceDetector
 from .pixels_features import BACKBONE, load_backbone, native_crop
@@ -143,11 +144,15 @@ class DeepfakeAnalyzer(Analyzer):
     name = "deepfake"
     version = "1.0.0"
     evidence_model = DeepfakeEvidence
+    judges_pixels = True
     description = "Faces (BlazeFace) with a per-face synthetic-face probability (CLIP + trained head)."
 
     def __init__(self, settings, head_path: Path = HEAD_PATH):
         super().__init__(settings)
-        self.detector = FaceDetector(*(load_path(name, settings) for name in DETECTORS))
+        paths = [load_path(name, settings) for name in DETECTORS]
+        for name, path in zip(DETECTORS, paths, strict=True):
+            require(name, path)  # NumericsMismatch: this CPU does not compute the reference numbers
+        self.detector = FaceDetector(*paths)
         loaded = FaceHead.load(head_path)
         self.head, head_sha256 = loaded if loaded else (None, "")
         self.backbone = load_backbone(settings) if self.head else None

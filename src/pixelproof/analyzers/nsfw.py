@@ -21,6 +21,7 @@ from PIL import Image
 
 from ..media import Media
 from ..models import ARTIFACTS, load_path
+from ..models.numerics import require
 from ..models.runtime import cpu_session
 from .base import Analyzer, Evidence
 from .registry import register
@@ -56,11 +57,13 @@ class NsfwAnalyzer(Analyzer):
     name = "nsfw"
     version = "1.0.0"
     evidence_model = NsfwEvidence
+    judges_pixels = True
     description = "Nudity/sexual-content score (Yahoo open_nsfw), flagged at 0.8; no bearing on the AI verdict."
 
     def __init__(self, settings):
         super().__init__(settings)
         path = load_path(MODEL, settings)  # ModelMissing / ModelTampered: a clear error
+        require(MODEL, path)  # NumericsMismatch: this CPU does not compute the reference numbers
         self.session = cpu_session(path)
         self.input = self.session.get_inputs()[0].name
 

@@ -14,9 +14,10 @@ from PIL import Image
 
 from ..media import Media
 from ..models import ARTIFACTS
+from ..models.numerics import NumericsMismatch
 from .base import Analyzer, Evidence, GeneratorGuess, Signal
 from .pixels_features import BACKBONE, VIEWS, grid_crops, load_backbone, media_tokens
-from .pixels_head import load_head
+from .pixels_head import check, load_head
 from .registry import register
 
 HEATMAP_MAX_CELLS = 4  # per side: at most 16 extra CLIP runs
@@ -76,6 +77,7 @@ class PixelAnalyzer(Analyzer):
     name = "pixels"
     version = "1.0.0"
     evidence_model = PixelEvidence
+    judges_pixels = True
     accepts = ("heatmap",)
     description = "Calibrated P(AI) from the pixels (frozen CLIP ViT-B/16 + trained head), generator family, heatmap."
 
@@ -83,6 +85,9 @@ class PixelAnalyzer(Analyzer):
         super().__init__(settings)
         self.backbone = load_backbone(settings)  # ModelMissing / ModelTampered: a clear error
         self.head, head_sha256 = load_head()
+        verified = check(self.backbone, self.head)  # the whole path, once per process
+        if not verified.ok:
+            raise NumericsMismatch(verified.message)
         self.models = ModelVersions(
             backbone=BACKBONE,
             backbone_sha256=ARTIFACTS[BACKBONE].sha256,

@@ -19,11 +19,12 @@ from PIL import Image
 
 from ..media import Media
 from ..models import load_path
+from ..models.numerics import require
 from ..models.runtime import cpu_session
 from ..models.surgery import LAYERS, layer_output
 from ..settings import Settings
 
-BACKBONE = "clip-vit-b16-int8"
+BACKBONE = "clip-vit-b16-float"
 SIZE = 224
 CLIP_MEAN = np.array([0.48145466, 0.4578275, 0.40821073], dtype=np.float32)
 CLIP_STD = np.array([0.26862954, 0.26130258, 0.27577711], dtype=np.float32)
@@ -118,8 +119,11 @@ def _shared(model_path: Path) -> ClipBackbone:
 def load_backbone(settings: Settings) -> ClipBackbone:
     """The process's one CLIP session, shared by the pixel detector and the near-duplicate index.
 
-    Raises ModelMissing / ModelTampered when the model is not fetched or was altered."""
-    return _shared(load_path(BACKBONE, settings))
+    Raises ModelMissing / ModelTampered when the model is not fetched or was altered, and
+    NumericsMismatch when this machine does not compute the reference numbers with it."""
+    path = load_path(BACKBONE, settings)
+    require(BACKBONE, path)
+    return _shared(path)
 
 
 def global_tokens(backbone: ClipBackbone, media: Media) -> np.ndarray:

@@ -3,16 +3,25 @@
 Everything learned lives here (the feature recipe, normaliser, logistic weights, the
 calibration map fitted on out-of-fold scores, the uncertain band, the generator-family and
 region heads), so the analyzer holds no numbers of its own and a retrained head is one file.
+
+The file also holds the head's raw score on each test card (``models/testcards.py``),
+computed where the head was measured: ``check`` runs the whole image → views → CLIP → head
+path on them, so a machine or library version that would move a score is caught before it
+scores anything (written by training/train.py and training/golden.py).
 """
 
+import functools
 import hashlib
 import json
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .pixels_features import vectorize
+from ..models.numerics import Check
+from ..models.testcards import cards
+from .pixels_features import ClipBackbone, views, vectorize
 
 HEAD_PATH = Path(__file__).with_name("weights") / "pixels_head.npz"
 TRAINING_LIST_PATH = HEAD_PATH.with_name("pixels_head.training.json")  # sha256 of every training image
@@ -61,7 +70,7 @@ class Linear:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and cached by identity
 class Head:
     detector: Linear
     calibration_x: np.ndarray  # raw detector scores, increasing
@@ -72,6 +81,7 @@ class Head:
     family_min_probability: float
     region: Linear  # scores one native-resolution crop, for the heatmap
     info: dict  # version, backbone hash, training summary
+    golden: dict[str, float] = field(default_factory=dict)  # test card -> raw score where measured
 
     def probability(self, raw: float) -> float:
         return float(np.interp(raw, self.calibration_x, self.calibration_y))
@@ -92,14 +102,17 @@ class Head:
             families=np.array(json.dumps(self.families)),
             family_min_probability=np.float64(self.family_min_probability),
             info=np.array(json.dumps(self.info)),
+            golden=np.array(json.dumps(self.golden)),
             **self.detector.arrays("detector_"),
             **self.family.arrays("family_"),
             **self.region.arrays("region_"),
         )
 
 
+@functools.cache
 def load_head(path: Path = HEAD_PATH) -> tuple[Head, str]:
-    """The head and its file's SHA-256 (reported in every evidence, so scores are traceable)."""
+    """The head and its file's SHA-256 (reported in every evidence, so scores are traceable).
+    One per process and file, so its end-to-end check (``check``) runs once."""
     data = path.read_bytes()
     with np.load(path) as npz:
         head = Head(
@@ -112,5 +125,41 @@ def load_head(path: Path = HEAD_PATH) -> tuple[Head, str]:
             family_min_probability=float(npz["family_min_probability"]),
             region=Linear.from_arrays(npz, "region_"),
             info=json.loads(str(npz["info"])),
+            golden=json.loads(str(npz["golden"])) if "golden" in npz.files else {},
         )
     return head, hashlib.sha256(data).hexdigest()
+
+
+RAW_TOLERANCE = 0.01  # raw-score units; near the threshold 0.01 moves P(AI) by about 0.001
+
+
+def testcard_scores(backbone: ClipBackbone, head: Head) -> dict[str, float]:
+    """The head's raw score on each test card, through the same views and CLIP the analyzer uses."""
+    return {name: float(head.detector(backbone.tokens(views(rgb)))) for name, rgb in cards().items()}
+
+
+_lock = threading.Lock()
+
+
+@functools.cache
+def _check(backbone: ClipBackbone, head: Head, name: str) -> Check:
+    if not head.golden:
+        return Check(name, "mismatch", float("inf"), "the head file stores no test-card scores")
+    measured = testcard_scores(backbone, head)
+    if set(measured) != set(head.golden):
+        return Check(name, "mismatch", float("inf"), "the head file's test cards are not this version's")
+    worst_card = max(measured, key=lambda card: abs(measured[card] - head.golden[card]))
+    worst = abs(measured[worst_card] - head.golden[worst_card])
+    if not worst <= RAW_TOLERANCE:
+        detail = (
+            f"test card {worst_card!r} scores {measured[worst_card]:.4f} where the reference is "
+            f"{head.golden[worst_card]:.4f}, tolerance {RAW_TOLERANCE}"
+        )
+        return Check(name, "mismatch", worst, detail)
+    return Check(name, "ok", worst, "")
+
+
+def check(backbone: ClipBackbone, head: Head, name: str = "pixels-head") -> Check:
+    """The head's end-to-end check, run once per process (concurrent callers wait for it)."""
+    with _lock:
+        return _check(backbone, head, name)

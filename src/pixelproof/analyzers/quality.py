@@ -112,6 +112,7 @@ class QualityAnalyzer(Analyzer):
     name = "quality"
     version = "1.0.0"
     evidence_model = QualityEvidence
+    judges_pixels = True
     description = "Resolution, JPEG quality, blur, noise and exposure; low quality widens the uncertain band."
 
     def analyze(self, media: Media) -> QualityEvidence:

@@ -51,6 +51,7 @@ class ReverseSearchAnalyzer(Analyzer):
     name = "reverse_search"
     version = "1.0.0"
     evidence_model = ReverseSearchEvidence
+    judges_pixels = True
     description = (
         "Near-duplicates in your own image index (re-encodes, resizes, screenshots) and similar images "
         "(crops, same scene): where and since when."

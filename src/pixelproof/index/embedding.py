@@ -19,6 +19,7 @@ from ..analyzers.pixels_features import POOLS, ClipBackbone, global_tokens, load
 from ..errors import ModelMissing
 from ..media import Media
 from ..models import ModelTampered
+from ..models.numerics import NumericsMismatch
 from ..settings import Settings
 
 LAYER = 6
@@ -44,5 +45,5 @@ def open_embedder(settings: Settings) -> tuple[Embedder | None, str | None]:
     """The embedder, or None and why not: without the CLIP model the hashes still work alone."""
     try:
         return Embedder(load_backbone(settings)), None
-    except (ModelMissing, ModelTampered) as exc:
+    except (ModelMissing, ModelTampered, NumericsMismatch) as exc:
         return None, f"similar-image search skipped: {exc.message}"

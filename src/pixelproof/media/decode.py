@@ -15,7 +15,7 @@ import numpy as np
 from PIL import ExifTags, Image, ImageOps
 from pydantic import BaseModel
 
-from ..errors import CorruptMedia, DecompressionBomb, EmptyMedia, TooLarge, TooSmall, UnsupportedType
+from ..errors import CorruptMedia, DecompressionBomb, EmptyMedia, TooLarge, UnsupportedType
 from ..settings import Settings
 from .sniff import MIME, sniff
 
@@ -86,10 +86,8 @@ def decode(data: bytes, settings: Settings | None = None) -> Media:
     if fmt == "heif":
         _register_heif()
 
-    image = _open(data, fmt, settings)
+    image = _open(data, fmt, settings)  # however small: a 1 px file can still carry its provenance
     width, height = image.size
-    if min(width, height) < settings.min_side:
-        raise TooSmall(f"{width}×{height} is smaller than the minimum side of {settings.min_side} px")
     meta = MediaMeta(
         width=width,
         height=height,

