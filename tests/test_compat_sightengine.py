@@ -86,6 +86,14 @@ def test_no_score_is_an_honest_failure_that_costs_nothing(server):
     assert again["status"] == "success", "the failed request must not have spent the only credit"
 
 
+def test_a_tiny_image_without_provenance_is_a_media_error_and_one_with_it_is_answered(server):
+    token = new_key(server, "--credits", "1")
+    output = check(server, "genai", token=token).set_bytes(image(size=(8, 8)))
+    assert "too small to judge" in assert_failure(output, "media_error", 422)
+    declared = check(server, "genai", token=token).set_bytes(ai_declared(size=(8, 8)))
+    assert declared["status"] == "success" and declared["type"]["ai_generated"] == 0.99, declared
+
+
 def test_deepfake_without_the_face_detector_is_an_honest_failure_that_costs_nothing(server):
     token = new_key(server, "--credits", "1")
     for models in (("deepfake",), ("genai", "deepfake")):

@@ -87,7 +87,7 @@ def extract_one(job: tuple[str, str, list[str], str, dict]) -> tuple[str, int]:
     done = 0
     for name in wanted:
         rgb, meta = variant_pixels(name, data, original, sha)
-        if name == "stripped" and np.array_equal(rgb, original.rgb):
+        if name == "stripped" and cache_path(sha, "as-is", root).exists() and np.array_equal(rgb, original.rgb):
             save(cache_path(sha, name, root), None, meta, same_as="as-is")
             continue
         save(cache_path(sha, name, root), tokens_of(rgb, partial.get(name, ALL_VIEWS)), meta)
@@ -101,6 +101,7 @@ def main() -> None:
     parser.add_argument("--captions", type=int, default=1, help="captioned (meme-like) variants per image")
     parser.add_argument("--boxes", type=int, default=2, help="fixed-size boxed variants (augment.boxed) per image")
     parser.add_argument("--box-captions", type=int, default=1, help="boxed and captioned variants per image")
+    parser.add_argument("--eval-variants", nargs="*", default=list(EVAL_VARIANTS) + list(STRESS_VARIANTS), help="scored variants to compute")
     parser.add_argument("--global-only", nargs="*", default=["aug1", "aug2", "cap0"], help="variants whose global view alone is run")
     parser.add_argument("--natives-only", nargs="*", default=["box0", "box1", "boxcap0"], help="variants whose native crops alone are run")
     parser.add_argument("--limit", type=int, default=0, help="only the first N images (for timing)")
@@ -111,8 +112,7 @@ def main() -> None:
     model = load_path(BACKBONE, Settings())
     partial = {name: [0] for name in args.global_only} | {name: ALL_VIEWS[1:] for name in args.natives_only}
     wanted_all = (
-        list(EVAL_VARIANTS)  # as-is first: stripped may alias it
-        + list(STRESS_VARIANTS)
+        [v for v in ALL_VARIANTS if v in args.eval_variants]  # as-is first: stripped may alias it
         + aug_variants(args.k) + caption_variants(args.captions)
         + box_variants(args.boxes) + box_variants(args.box_captions, captioned=True)
     )

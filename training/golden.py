@@ -15,11 +15,9 @@ Prints where it ran, for docs/numerics.md.
 import argparse
 import dataclasses
 import json
-import platform
 import sys
 from datetime import UTC, datetime
 from importlib.metadata import version
-from pathlib import Path
 
 import numpy as np
 
@@ -27,26 +25,15 @@ from pixelproof.analyzers.pixels_features import load_backbone
 from pixelproof.analyzers.pixels_head import HEAD_PATH, load_head, testcard_scores
 from pixelproof.models import ARTIFACTS, load_path
 from pixelproof.models.numerics import GOLDEN_PATH, measure
+from pixelproof.models.runtime import cpu_description
 from pixelproof.models.surgery import integer_ops
 from pixelproof.settings import Settings
-
-
-def cpu_flags() -> str:
-    """The CPU's model name and the flags that choose kernels (x86: avx2, avx512*, vnni…)."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or platform.machine()
-    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "")
-    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith(("flags", "Features"))), [])
-    wanted = [f for f in flags if f.startswith(("avx", "fma", "sse4", "amx", "asimd", "sve")) or "vnni" in f]
-    return f"{name or platform.machine()} [{' '.join(sorted(wanted))}]"
 
 
 def where() -> dict:
     return {
         "written": datetime.now(UTC).isoformat(timespec="seconds"),
-        "cpu": cpu_flags(),
+        "cpu": cpu_description(),
         "versions": {pkg: version(pkg) for pkg in ("onnxruntime", "ai-edge-litert", "numpy", "pillow")},
     }
 

@@ -27,8 +27,10 @@ def _settings(cache_dir: Path | None) -> Settings:
 
 def _verify(settings: Settings) -> bool:
     """Print every self-check; True when none found different numbers (missing models pass)."""
+    from ..models.runtime import cpu_description
     from ..selfcheck import run  # imported here: it loads the analyzers
 
+    typer.echo(f"numerics self-check on {cpu_description()}", err=True)
     results = run(settings)
     for result in results:
         typer.echo(f"{result.state}\t{result.message}", err=result.state != "ok")

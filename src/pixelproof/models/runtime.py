@@ -1,6 +1,7 @@
 """One way to open an ONNX model on the CPU, so every analyzer's session behaves alike."""
 
 import os
+import platform
 from pathlib import Path
 
 
@@ -23,3 +24,17 @@ def cpu_session(path: Path, threads: int | None = None):
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def cpu_description() -> str:
+    """The CPU's model name and the instruction-set flags that choose kernels (x86: avx2,
+    avx512*, *vnni, amx*; ARM: asimd, sve…): what every measured figure should name."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or platform.machine()
+    lines = info.splitlines()
+    name = next((line.split(":", 1)[1].strip() for line in lines if line.startswith(("model name", "Model"))), "")
+    flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith(("flags", "Features"))), [])
+    wanted = sorted({f for f in flags if f.startswith(("avx", "fma", "sse4", "amx", "asimd", "sve")) or "vnni" in f})
+    return f"{name or platform.machine()}, {os.cpu_count()} cores [{' '.join(wanted)}]"

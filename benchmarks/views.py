@@ -1,0 +1,78 @@
+"""What each of the pixel detector's four CLIP views buys in accuracy, against what it costs.
+
+    .venv/bin/python training/extract_features.py --eval-variants stripped --k 0 --captions 0 --boxes 0 --box-captions 0 [--limit N]
+    .venv/bin/python benchmarks/views.py [--folds 5] [--json out.json]
+
+Reads the cached CLIP tokens of the stripped copies (no training augmentation: a simpler
+protocol than training/train.py's, for comparing view sets with each other, not for the
+shipped figures) and, for each set of views, fits the shipped head's kind of model
+(standardise, logistic regression C 25, sources weighted by n**0.5) in folds grouped by
+source (no source in training and test at once). Prints AUC and TPR at 1 % FPR out of fold
+per view set, and each set's cost in CLIP runs (one run per view; docs/performance.md has
+the seconds per run on each CPU).
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import GroupKFold
+
+TRAINING = Path(__file__).resolve().parents[1] / "training"
+sys.path.insert(0, str(TRAINING))
+
+from dataset import load_dataset  # noqa: E402
+from heads import balanced_weights, decision, features, fit_linear  # noqa: E402
+
+from pixelproof.evaluation.metrics import auc, summary  # noqa: E402
+
+LAYERS = list(range(12))
+
+
+def parts(global_view: bool, natives: list[int]) -> list[dict]:
+    """The shipped recipe's parts for a subset of views: the global view's CLS and mean
+    tokens, and the natives' averaged CLS and mean tokens (views 1-3: centre, top-left, bottom-right)."""
+    chosen = []
+    for view_set in ([[0]] if global_view else []) + ([natives] if natives else []):
+        chosen += [{"views": view_set, "pool": pool, "layers": LAYERS} for pool in ("cls", "mean")]
+    return chosen
+
+
+VIEW_SETS = {
+    "global + 3 native crops (shipped)": parts(True, [1, 2, 3]),
+    "global + centre crop": parts(True, [1]),
+    "global only": parts(True, []),
+    "3 native crops only": parts(False, [1, 2, 3]),
+    "centre crop only": parts(False, [1]),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    ds, left_out = load_dataset(["stripped"])
+    if not ds.rows:
+        sys.exit("no cached stripped features: run the extraction command in this file's docstring first")
+    y, sources = ds.labels, ds.sources
+    print(f"{len(ds.rows)} images ({int(y.sum())} AI) from {len(set(sources))} sources; {left_out} without features")
+    results = {}
+    for name, view_parts in VIEW_SETS.items():
+        x = features(ds.tokens["stripped"], view_parts)
+        scores = np.zeros(len(y))
+        for train, test in GroupKFold(args.folds).split(x, y, sources):
+            head = fit_linear(x[train], y[train], balanced_weights(y[train], sources[train], 0.5), view_parts, 25.0)
+            scores[test] = decision(head, x[test])
+        runs = len({v for part in view_parts for v in part["views"]})
+        stats = summary(y, 1 / (1 + np.exp(-scores)), ds.groups, 0.5)
+        results[name] = {"clip_runs": runs, "auc": round(auc(y, scores), 4), "tpr_at_1pct_fpr": round(stats["tpr_at_1pct_fpr"], 4)}
+        print(json.dumps({"views": name, **results[name]}), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
