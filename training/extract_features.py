@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "data"))
 
 from augment import augment, boxed, describe, jpeg_quality  # noqa: E402
 from dataset import all_rows  # noqa: E402
-from features import ALL_VARIANTS, EVAL_VARIANTS, FEATURES_DIR, STRESS_VARIANTS, aug_variants, box_variants, cache_path, caption_variants, save  # noqa: E402
+from features import ALL_VARIANTS, EVAL_VARIANTS, FEATURES_DIR, STRESS_VARIANTS, aug_variants, box_variants, cache_path, caption_variants, holds_tokens, save  # noqa: E402
 from synthetic import caption  # noqa: E402
 
 from pixelproof.analyzers.pixels_features import BACKBONE, VIEWS, ClipBackbone, views  # noqa: E402
@@ -87,9 +87,13 @@ def extract_one(job: tuple[str, str, list[str], str, dict]) -> tuple[str, int]:
     done = 0
     for name in wanted:
         rgb, meta = variant_pixels(name, data, original, sha)
-        if name == "stripped" and cache_path(sha, "as-is", root).exists() and np.array_equal(rgb, original.rgb):
-            save(cache_path(sha, name, root), None, meta, same_as="as-is")
-            continue
+        # as-is and stripped usually have the same pixels: compute one, point the other at it
+        other = {"stripped": "as-is", "as-is": "stripped"}.get(name)
+        if other and holds_tokens(cache_path(sha, other, root)) and np.array_equal(rgb, original.rgb):
+            same = rgb if other == "as-is" else variant_pixels(other, data, original, sha)[0]
+            if np.array_equal(same, original.rgb):
+                save(cache_path(sha, name, root), None, meta, same_as=other)
+                continue
         save(cache_path(sha, name, root), tokens_of(rgb, partial.get(name, ALL_VIEWS)), meta)
         done += 1
     return sha, done

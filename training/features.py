@@ -42,6 +42,14 @@ def save(path: Path, tokens: np.ndarray | None, meta: dict, same_as: str | None 
     partial.replace(path)
 
 
+def holds_tokens(path: Path) -> bool:
+    """Whether a cache file exists and holds tokens itself (not a pointer to another variant)."""
+    if not path.exists():
+        return False
+    with np.load(path) as npz:
+        return "tokens" in npz.files
+
+
 def load(sha256: str, variant: str, root: Path = FEATURES_DIR) -> tuple[np.ndarray, dict]:
     """Tokens (views × 2 × 12 × 768, float32) and outside description of one cached variant."""
     with np.load(cache_path(sha256, variant, root)) as npz:
