@@ -1,6 +1,8 @@
 """Why the CLIP graph runs in float32: scores of the shipped head under three arithmetics.
 
     .venv/bin/python benchmarks/numerics.py [--limit N] [--perturbed N] [--json out.json]
+    .venv/bin/python benchmarks/numerics.py --write-graphs DIR   # only build the integer graphs
+
 
 For each labelled development image (../shared/data, the files as stored):
 
@@ -132,7 +134,13 @@ def main() -> None:
     parser.add_argument("--perturbed", type=int, default=100, help="how many images also get the integer+ulp run")
     parser.add_argument("--rounds", type=int, default=10, help="timing rounds per graph")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--write-graphs", type=Path, help="build the int8 and integer graphs into this folder and stop (for benchmarks/views.py --against)")
     args = parser.parse_args()
+    if args.write_graphs:
+        args.write_graphs.mkdir(parents=True, exist_ok=True)
+        for name, path in integer_graphs(args.write_graphs).items():
+            print(f"{name}: {path}")
+        return
     if not (DATA / "manifest.csv").is_file():
         sys.exit(f"no development data at {DATA}")
     with (DATA / "manifest.csv").open(newline="") as f:

@@ -129,6 +129,13 @@ def test_compare_flags_what_a_saturating_kernel_does_and_passes_float_noise():
     assert compare("m", noise, None).state == "mismatch"  # no reference is never a pass
 
 
+def test_a_model_without_test_card_inputs_never_passes(tmp_path):
+    unknown = tmp_path / "new-model.onnx"
+    unknown.write_bytes(b"not checked")
+    result = numerics.check("new-model", unknown)
+    assert result.state == "mismatch" and "no test-card inputs" in result.detail
+
+
 def _golden_with_other_numbers(tmp_path, name: str):
     """A reference file that disagrees with this machine about ``name``: what every check sees
     on a CPU that computes differently (the stored numbers are data; the check runs for real)."""

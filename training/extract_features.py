@@ -1,6 +1,7 @@
 """Extract and cache CLIP features for every development image and variant.
 
     .venv/bin/python training/extract_features.py [--k 3] [--boxes 2] [--box-captions 1] [--captions 1] [--limit N] [--workers 2]
+    [--model OTHER.onnx --out DIR]
 
 Per image: K augmented training variants (augment.py, the same distribution for both
 classes), M captioned ones (a meme caption, then the same augmentation; synthetic.py), the
@@ -111,9 +112,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="only the first N images (for timing)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=FEATURES_DIR)
+    parser.add_argument("--model", type=Path, help="another CLIP graph, to compare arithmetics (benchmarks/views.py --against); use with --out")
     args = parser.parse_args()
+    if args.model and args.out == FEATURES_DIR:
+        parser.error("--model needs its own --out: the shipped graph's cache must not mix with another's")
 
-    model = load_path(BACKBONE, Settings())
+    model = args.model or load_path(BACKBONE, Settings())
     partial = {name: [0] for name in args.global_only} | {name: ALL_VIEWS[1:] for name in args.natives_only}
     wanted_all = (
         [v for v in ALL_VARIANTS if v in args.eval_variants]  # as-is first: stripped may alias it
