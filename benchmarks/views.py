@@ -7,7 +7,7 @@ and, to see what the arithmetic does to the same protocol (float32 against exact
 
     .venv/bin/python benchmarks/numerics.py --write-graphs /work/devdata/graphs
     .venv/bin/python training/extract_features.py --eval-variants stripped --k 0 --captions 0 --boxes 0 --box-captions 0 \
-        --model /work/devdata/graphs/clip-integer.onnx --out /work/devdata/features-integer [--limit N]
+        --model /work/devdata/graphs/clip-integer.onnx --out /work/devdata/features-integer --same-images-as /work/devdata/features [--limit N]
     .venv/bin/python benchmarks/views.py --against /work/devdata/features-integer
 
 Reads the cached CLIP tokens of the stripped copies (no training augmentation: a simpler

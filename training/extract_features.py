@@ -1,7 +1,7 @@
 """Extract and cache CLIP features for every development image and variant.
 
     .venv/bin/python training/extract_features.py [--k 3] [--boxes 2] [--box-captions 1] [--captions 1] [--limit N] [--workers 2]
-    [--model OTHER.onnx --out DIR]
+    [--model OTHER.onnx --out DIR [--same-images-as /work/devdata/features]]
 
 Per image: K augmented training variants (augment.py, the same distribution for both
 classes), M captioned ones (a meme caption, then the same augmentation; synthetic.py), the
@@ -112,6 +112,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="only the first N images (for timing)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=FEATURES_DIR)
+    parser.add_argument("--same-images-as", type=Path, help="only images whose every wanted variant is cached in this other folder (a paired comparison)")
     parser.add_argument("--model", type=Path, help="another CLIP graph, to compare arithmetics (benchmarks/views.py --against); use with --out")
     args = parser.parse_args()
     if args.model and args.out == FEATURES_DIR:
@@ -130,6 +131,8 @@ def main() -> None:
         if row.sha256 in seen:
             continue
         seen.add(row.sha256)
+        if args.same_images_as and not all(cache_path(row.sha256, v, args.same_images_as).exists() for v in wanted_all):
+            continue
         wanted = [v for v in wanted_all if not cache_path(row.sha256, v, args.out).exists()]
         if wanted:
             jobs.append((str(row.path), row.sha256, wanted, str(args.out), partial))
