@@ -26,6 +26,9 @@ from pixelproof.settings import Settings
 
 PIXELPROOF = Path(sys.executable).with_name("pixelproof")  # the installed console script
 TOKEN = re.compile(r"pp_[0-9a-f]{12}_[A-Za-z0-9_-]+")
+# How long a test waits for a server to start or answer: only a hung one takes this long, and a
+# loaded machine loading the models may take minutes.
+HTTP_TIMEOUT_S = 180
 
 
 def free_port() -> int:
@@ -135,11 +138,12 @@ def db_url(request, tmp_path) -> str:
 
 
 def pixelproof_cli(*args: str) -> Result:
-    """The real command line, in this process (a server runs as its own process, below)."""
+    """The real command line, in this process (a server runs as its own process, below), on a
+    terminal wide enough that Rich wraps no message a test reads."""
     # imported here, so that a broken command fails its own tests rather than collection
     from pixelproof.cli import app
 
-    return CliRunner().invoke(app, list(args))
+    return CliRunner(env={"COLUMNS": "200"}).invoke(app, list(args))
 
 
 def create_token(*store_args: str) -> str:
@@ -159,7 +163,7 @@ class Server:
     def client(self, token: str | None = None) -> httpx.Client:
         token = token or self.token
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.base_url, headers=headers, timeout=30)
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=HTTP_TIMEOUT_S)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -174,7 +178,7 @@ class Server:
                 self.process.wait()
 
 
-def _wait_healthy(server: Server, deadline_s: float = 30) -> None:
+def _wait_healthy(server: Server, deadline_s: float = HTTP_TIMEOUT_S) -> None:
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         if server.process.poll() is not None:

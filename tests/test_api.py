@@ -1,27 +1,36 @@
 """The HTTP API, called over real HTTP on a real `pixelproof serve` (see conftest.py)."""
 
+import contextlib
 import hashlib
 import http.client
 import io
 import json
 import os
+import re
 import socket
 import struct
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from PIL import Image
 
-from pixelproof.storage import Store
+from pixelproof import errors as core_errors
+from pixelproof.analyzers.registry import UnknownAnalyzer
+from pixelproof.api import errors as api_errors
+from pixelproof.errors import PixelproofError
+from pixelproof.settings import HARD_MAX_PIXELS, Settings
+from pixelproof.storage import CreditsExhausted, Store
 
 from .compat_support import image_host as serve_files
 from .conftest import create_token, pixelproof_cli
 
 LIMIT = 1024 * 1024  # the server fixture runs with --max-upload-mb 1
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def _image(fmt: str, size=(96, 64)) -> bytes:
@@ -162,6 +171,12 @@ def test_bad_upload_gets_its_typed_error(client, name):
     assert client.get("/healthz").status_code == 200
 
 
+def test_a_bomb_past_pillows_own_limit_is_refused_with_our_limit(client):
+    message = _error(upload(client, _png_bomb()), 413, "decompression_bomb")  # 400 MP: Pillow refuses on opening
+    ours = Settings.model_fields["max_pixels"].default  # the server runs with the default
+    assert f"limit of {ours}" in message and str(HARD_MAX_PIXELS) not in message
+
+
 def test_a_tiny_image_gets_its_provenance_and_no_pixel_judgement(client):
     """4×4 px with an A1111 record: the generator text decides; pixel analyzers decline."""
     from PIL import PngImagePlugin
@@ -202,24 +217,53 @@ def test_request_shape_errors(client):
     _error(client.put("/v1/analyze"), 405, "method_not_allowed")
 
 
+def test_readme_lists_every_error_code():
+    """Every typed error of errors.py and api/errors.py, and the codes the native API adds."""
+    typed = [c for m in (core_errors, api_errors) for c in vars(m).values() if isinstance(c, type)]
+    codes = {c.code for c in typed if issubclass(c, PixelproofError) and c.code != PixelproofError.code}
+    codes |= {UnknownAnalyzer.code, CreditsExhausted.code}
+    codes |= {"unauthorized", "not_found", "method_not_allowed", "internal_error"}  # routing's, and our 500
+    table = README.read_text().split("### Errors", 1)[1].split("\n## ", 1)[0]
+    assert sorted(code for code in codes if f"`{code}`" not in table) == []
+
+
 # body size: refused before the body is read
 
 
-def _raw_post(base_url: str, head: list[str], body_chunks=()) -> http.client.HTTPResponse:
-    """POST over a bare socket, so the test controls exactly what is sent and when."""
+class _Replay(io.BytesIO):
+    """Bytes read off a socket, for http.client to parse one response after another."""
+
+    def makefile(self, mode: str) -> "_Replay":
+        return self
+
+    def close(self) -> None:
+        """http.client closes its file after each body; the next response is still to be read."""
+
+
+def _raw_post(base_url: str, head: list[str], body_chunks=(), path: str = "/v1/analyze") -> http.client.HTTPResponse:
+    """POST over a bare socket, so the test controls exactly what is sent and when; returns the
+    last response the server sent before it closed the connection."""
     url = urlsplit(base_url)
-    request = "\r\n".join(["POST /v1/analyze HTTP/1.1", f"Host: {url.netloc}", *head, "", ""]).encode()
-    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+    request = "\r\n".join([f"POST {path} HTTP/1.1", f"Host: {url.netloc}", *head, "", ""]).encode()
+    received = b""
+    with socket.create_connection((url.hostname, url.port), timeout=60) as sock:
         sock.sendall(request)
         try:
             for chunk in body_chunks:
                 sock.sendall(chunk)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server answered and closed while we were still sending
-        response = http.client.HTTPResponse(sock)
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65536):
+                received += chunk
+    replay, responses = _Replay(received), []
+    while replay.tell() < len(received):
+        response = http.client.HTTPResponse(replay)
         response.begin()
         response.body = json.loads(response.read())
-        return response
+        responses.append(response)
+    assert responses, "the server closed the connection without an answer"
+    return responses[-1]
 
 
 def test_declared_oversize_body_is_refused_without_reading_it(server):
@@ -248,6 +292,21 @@ def test_chunked_oversize_body_is_cut_off(server, client):
     assert client.get("/healthz").status_code == 200
 
 
+def test_a_lying_content_length_gets_the_error_shape(server):
+    """uvicorn's parser refuses these before the app runs; the answer is still ours."""
+    auth = f"Authorization: Bearer {server.token}"
+    longer = _raw_post(server.base_url, [auth, "Content-Length: 3"], [b"abcdefghij"])  # the rest reads as a request
+    not_a_number = _raw_post(server.base_url, [auth, "Content-Length: three"])
+    for response in (longer, not_a_number):
+        assert response.status == 400 and response.getheader("content-type") == "application/json"
+        assert response.body["error"]["code"] == "invalid_request"
+        assert "Content-Length" in response.body["error"]["message"]
+        assert response.getheader("connection") == "close"
+    winston = _raw_post(server.base_url, [auth, "Content-Length: three"], path="/v2/image-detection")
+    assert winston.status == 400 and winston.body["error"] == "invalid_request"  # Winston's shape on its path
+    assert "Content-Length" in winston.body["description"]
+
+
 # auth
 
 
@@ -271,16 +330,45 @@ def test_revoked_key_is_refused_from_then_on(server):
     assert "revoked" in row
 
 
-def test_health_and_docs_need_no_key(server):
+PUBLIC_OPERATIONS = {("get", "/healthz"), ("get", "/v1/system/live")}  # AIorNOT's client asks without a key
+PUBLIC_PAGES = ("/", "/docs", "/redoc", "/openapi.json")
+EMPTY_FORM = {"Content-Type": "application/x-www-form-urlencoded"}  # where Sightengine's keys would be
+
+
+def test_only_the_documented_endpoints_answer_without_a_key(server):
+    """Every operation, called with nothing (no key, no arguments, an empty form), is 401 before
+    any complaint about what else is missing, except those the API description names as public."""
     with httpx.Client(base_url=server.base_url) as c:
-        health = c.get("/healthz").json()
-        assert health["status"] == "ok" and health["version"]
-        assert c.get("/docs").status_code == 200
-        spec = c.get("/openapi.json").json()
+        pages = {path: c.get(path) for path in PUBLIC_PAGES}
+        spec = pages["/openapi.json"].json()
+        answers = {
+            (method, path): c.request(method, path.replace("{report_id}", "x"), headers=EMPTY_FORM)
+            for path, methods in spec["paths"].items()
+            for method in methods
+        }
+    assert all(page.status_code == 200 for page in pages.values()), pages
+    assert {operation for operation, answer in answers.items() if answer.status_code != 401} == PUBLIC_OPERATIONS
+    described = spec["info"]["description"]
+    assert all(f"`{path}`" in described for path in ("/healthz", "/v1/system/live", "/docs", "/redoc", "/openapi.json"))
     analyze = spec["paths"]["/v1/analyze"]["post"]
     assert set(analyze["requestBody"]["content"]) >= {"multipart/form-data", "application/json"}
     error_ref = analyze["responses"]["413"]["content"]["application/json"]["schema"]["$ref"]
     assert error_ref.endswith("/ErrorResponse")
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_pages_load_their_assets_from_this_server(server, page):
+    """The product runs offline: Swagger UI and ReDoc come from a package, not a CDN."""
+    html = httpx.get(server.base_url + page).text
+    linked = re.findall(r'(?:src|href|spec-url)="([^"]*)"', html) + re.findall(r"url: '([^']*)'", html)
+    assert linked and all(link.startswith("/") and not link.startswith("//") for link in linked), linked
+    assert not re.search(r"https?://", html)
+    for link in linked:
+        response = httpx.get(server.base_url + link)
+        assert response.status_code == 200, link
+        if link.endswith((".js", ".css")):
+            kind = "text/javascript" if link.endswith(".js") else "text/css"
+            assert response.headers["content-type"].startswith(kind) and len(response.content) > 10_000
 
 
 # URLs

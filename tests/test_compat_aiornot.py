@@ -65,7 +65,8 @@ def models_server(start_server, tmp_path_factory, fetched_models):
 
 def official_env(server, token: str | None, home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIORNOT_")}
-    return {**env, "AIORNOT_BASE_URL": server.base_url, "AIORNOT_API_KEY": token or server.token, "HOME": str(home)}
+    official = {"AIORNOT_BASE_URL": server.base_url, "AIORNOT_API_KEY": token or server.token, "HOME": str(home)}
+    return {**env, **official, "COLUMNS": "200"}  # wide: its output must not wrap a line a test reads
 
 
 def official(server, tmp_path, *calls, token: str | None = None) -> list[dict]:

@@ -155,6 +155,8 @@ def test_bad_credentials_are_credentials_errors(server):
     assert_failure(wrong.set_bytes(image()), "credentials_error", 401)
     response = httpx.post(f"{server.base_url}/1.0/check.json", data={"models": "genai"}, files={"media": image()})
     assert_failure(response.json(), "credentials_error", 401)
+    for path in ("/1.0/check.json", "/1.0/feedback.json"):  # the key is checked before the arguments
+        assert_failure(httpx.get(server.base_url + path).json(), "credentials_error", 401)
 
 
 def test_exhausted_key_gets_a_usage_limit_failure_and_nothing_is_analyzed(server):

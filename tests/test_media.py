@@ -14,6 +14,7 @@ import numpy as np
 import pillow_heif
 import pytest
 from PIL import Image
+from pydantic import ValidationError
 
 from pixelproof.errors import (
     CorruptMedia,
@@ -24,7 +25,7 @@ from pixelproof.errors import (
     UnsupportedType,
 )
 from pixelproof.media import MIME, decode
-from pixelproof.settings import Settings
+from pixelproof.settings import HARD_MAX_PIXELS, Settings
 
 from .shared import SHARED, expectations, fixture_rows
 
@@ -238,6 +239,21 @@ def test_the_pixel_limit_is_ours_and_exact(monkeypatch):
     with pytest.raises(DecompressionBomb) as caught:
         decode(data, Settings(max_pixels=W * H - 1))
     assert str(W * H - 1) in caught.value.message
+
+
+def test_past_pillows_hard_limit_the_refusal_states_our_limit():
+    """Pillow refuses these on opening, before our check; the message is still about ours."""
+    with pytest.raises(DecompressionBomb) as caught:
+        decode(_bomb_png(14_000, 14_000), Settings(max_pixels=150_000_000))  # 196 MP
+    assert "limit of 150000000" in caught.value.message
+    assert str(HARD_MAX_PIXELS) not in caught.value.message
+
+
+def test_max_pixels_may_not_exceed_pillows_hard_limit():
+    assert HARD_MAX_PIXELS == 2 * Image.MAX_IMAGE_PIXELS  # where Pillow refuses before we look
+    assert Settings(max_pixels=HARD_MAX_PIXELS).max_pixels == HARD_MAX_PIXELS
+    with pytest.raises(ValidationError, match="max_pixels"):
+        Settings(max_pixels=HARD_MAX_PIXELS + 1)
 
 
 def test_over_the_upload_limit_is_too_large():

@@ -6,14 +6,14 @@ import zipfile
 
 import onnxruntime as ort
 import pytest
-from typer.testing import CliRunner
 
-from pixelproof.cli import app
 from pixelproof.errors import ModelMissing
 from pixelproof.models import ARTIFACTS, ModelFetchFailed, ModelTampered, fetch, load_path, path_for, state
 from pixelproof.models.store import sha256_file
 from pixelproof.models.surgery import LAYERS, layer_output
 from pixelproof.settings import Settings
+
+from .conftest import pixelproof_cli
 
 CLIP = "clip-vit-b16-float"
 
@@ -89,18 +89,17 @@ def test_unreachable_index_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_cli_fetch_is_idempotent_and_list_reports(clip_copy):
-    runner = CliRunner()
     cache = str(clip_copy.cache_dir)
-    first = runner.invoke(app, ["models", "fetch", "--cache-dir", cache])
+    first = pixelproof_cli("models", "fetch", "--cache-dir", cache)
     assert first.exit_code == 0, first.output
     assert "present and verified" in first.output
-    listed = runner.invoke(app, ["models", "list", "--cache-dir", cache])
+    listed = pixelproof_cli("models", "list", "--cache-dir", cache)
     assert listed.exit_code == 0
     assert f"{CLIP}\tverified" in listed.output
 
 
 def test_cli_list_fails_when_missing(tmp_path):
-    result = CliRunner().invoke(app, ["models", "list", "--cache-dir", str(tmp_path)])
+    result = pixelproof_cli("models", "list", "--cache-dir", str(tmp_path))
     assert result.exit_code == 1
     assert f"{CLIP}\tmissing" in result.output
     assert "pixelproof models fetch" in result.output

@@ -16,13 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
-from typer.testing import CliRunner
 
 from pixelproof.analyzers.pixels_features import BACKBONE, load_backbone
 from pixelproof.analyzers.pixels_head import RAW_TOLERANCE, load_head
 from pixelproof.analyzers.pixels_head import check as check_head
 from pixelproof.api import create_app
-from pixelproof.cli import app as cli
 from pixelproof.models import ARTIFACTS, load_path, numerics
 from pixelproof.models.numerics import TOLERANCE, NumericsMismatch, compare, measure
 from pixelproof.models.surgery import integer_ops
@@ -30,6 +28,7 @@ from pixelproof.models.testcards import cards
 from pixelproof.pipeline import Engine
 from pixelproof.settings import Settings
 
+from .conftest import pixelproof_cli
 from .shared import SHARED
 
 
@@ -169,7 +168,7 @@ def test_a_machine_with_other_numbers_gets_no_score_and_says_why(fetched_models,
     assert report.analyzers["nsfw"].status == "processed"  # its own model still matches
     assert report.verdict.ai_generated is None and report.verdict.label == "uncertain"
 
-    result = CliRunner().invoke(cli, ["models", "verify", "--cache-dir", str(fetched_models.cache_dir)])
+    result = pixelproof_cli("models", "verify", "--cache-dir", str(fetched_models.cache_dir))
     assert result.exit_code == 1
     assert f"mismatch\t{BACKBONE}: the model's numbers differ" in result.output
 
@@ -197,7 +196,7 @@ def test_health_reports_every_model_checked(fetched_models, tmp_path):
 
 
 def test_models_verify_passes_here(fetched_models):
-    result = CliRunner().invoke(cli, ["models", "verify", "--cache-dir", str(fetched_models.cache_dir)])
+    result = pixelproof_cli("models", "verify", "--cache-dir", str(fetched_models.cache_dir))
     assert result.exit_code == 0, result.output
     assert "all models compute the reference numbers on this machine" in result.output
 

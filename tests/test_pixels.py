@@ -4,16 +4,14 @@ import json
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 from pixelproof.analyzers.pixels import PixelEvidence
 from pixelproof.analyzers.pixels_head import load_head
-from pixelproof.cli import app
 from pixelproof.models import ARTIFACTS
 from pixelproof.pipeline import Engine
 from pixelproof.settings import Settings
 
-from .conftest import create_token
+from .conftest import create_token, pixelproof_cli
 from .support_images import encode, scene
 
 
@@ -79,8 +77,8 @@ def test_scan_heatmap_flag_adds_region_scores(tmp_path, fetched_models, monkeypa
     monkeypatch.setenv("PIXELPROOF_CACHE_DIR", str(fetched_models.cache_dir))
     (tmp_path / "scene.png").write_bytes(encode(scene(300, 300, seed=6), "PNG"))
     args = ["scan", str(tmp_path), "--full", "--only", "pixels", "--workers", "1"]
-    plain = CliRunner().invoke(app, args)
-    mapped = CliRunner().invoke(app, [*args, "--heatmap"])
+    plain = pixelproof_cli(*args)
+    mapped = pixelproof_cli(*args, "--heatmap")
     assert plain.exit_code == 0 and mapped.exit_code == 0, plain.output + mapped.output
     assert json.loads(plain.stdout)["analyzers"]["pixels"]["evidence"]["heatmap"] is None
     assert json.loads(mapped.stdout)["analyzers"]["pixels"]["evidence"]["heatmap"]["cells"]
@@ -111,7 +109,7 @@ def test_eval_command_on_a_generated_labelled_folder(tmp_path, fetched_models, m
             scene(160 + 16 * i, 128, seed=10 * i + (label == "ai")).save(folder / f"{i}.png")
     monkeypatch.setenv("PIXELPROOF_CACHE_DIR", str(fetched_models.cache_dir))
     out = tmp_path / "metrics.json"
-    result = CliRunner().invoke(app, ["eval", str(tmp_path / "set"), "--json", str(out), "--score", "pixels"])
+    result = pixelproof_cli("eval", str(tmp_path / "set"), "--json", str(out), "--score", "pixels")
     assert result.exit_code == 0, result.output
     assert "as-is" in result.output and "degraded" in result.output
     import json
@@ -123,7 +121,7 @@ def test_eval_command_on_a_generated_labelled_folder(tmp_path, fetched_models, m
 
 
 def test_eval_command_refuses_an_unlabelled_folder(tmp_path):
-    result = CliRunner().invoke(app, ["eval", str(tmp_path)])
+    result = pixelproof_cli("eval", str(tmp_path))
     assert result.exit_code == 2
     assert "ai/ and real/" in result.output
 

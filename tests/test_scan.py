@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
-from pixelproof.cli import app
+from .conftest import pixelproof_cli
+
 
 CLI = Path(sys.executable).with_name("pixelproof")
 ROW_FIELDS = {"path", "sha256", "report_id", "label", "ai_generated", "generator", "evidence", "error"}
@@ -52,7 +52,7 @@ IMAGES_IN_WALK_ORDER = ["a.jpg", "corrupt.jpg", "disguised.txt", "sub/b.png", "s
 def scan(*args, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     assert CLI.exists(), f"{CLI} is missing: install the package into this environment"
     command = [str(CLI), "scan", *map(str, args)]
-    env = {**os.environ, **(env or {})}
+    env = {**os.environ, "COLUMNS": "200", **(env or {})}  # wide: Rich must wrap no message a test reads
     return subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
 
 
@@ -149,7 +149,7 @@ def test_the_default_output_is_a_table(folder):
 def test_usage_errors_exit_2(folder, args, monkeypatch):
     """In-process (same typer app as the console script), since each case stops before any work."""
     monkeypatch.chdir(folder)
-    result = CliRunner().invoke(app, ["scan", *args])
+    result = pixelproof_cli("scan", *args)
     assert result.exit_code == 2
     assert result.stdout == ""
     assert "Usage" in result.stderr

@@ -13,6 +13,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MB = 1024 * 1024
 HARD_MAX_UPLOAD_BYTES = 50 * MB
+# Pillow refuses an image of more than twice its MAX_IMAGE_PIXELS (2 × 89,478,485) as soon as
+# it reads the header, before our own check runs: a larger max_pixels could never be reached.
+HARD_MAX_PIXELS = 178_956_970
 ALL_FORMATS = ("jpeg", "png", "webp", "gif", "bmp", "tiff", "heif", "avif")
 
 
@@ -36,7 +39,7 @@ class Settings(BaseSettings):
     db: str | None = None  # SQLAlchemy URL; default is SQLite under data_dir
 
     max_upload_bytes: int = Field(10 * MB, gt=0, le=HARD_MAX_UPLOAD_BYTES)
-    max_pixels: int = Field(100_000_000, gt=0)
+    max_pixels: int = Field(100_000_000, gt=0, le=HARD_MAX_PIXELS)
     min_side: int = Field(16, ge=1)
     formats: Annotated[tuple[str, ...], NoDecode] = ALL_FORMATS
 

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from typing import Literal
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
 
 from .. import __version__
@@ -18,8 +19,10 @@ from .limits import BodySizeLimit
 
 DESCRIPTION = """Tells whether an image was made by a generative AI model, and shows the evidence.
 
-Every endpoint except `/healthz` needs `Authorization: Bearer <token>` (create one with
-`pixelproof keys create`), unless the server runs with `--open`. Every error has the shape
+Every endpoint needs `Authorization: Bearer <token>` (create one with `pixelproof keys create`),
+unless the server runs with `--open`, except those that hold no data: `/healthz`, AIorNOT's
+`/v1/system/live` (its client asks without a key), the web page (`/`, `/web/…`) and this
+documentation (`/docs` and below, `/redoc`, `/openapi.json`). Every error has the shape
 `{"error": {"code": "...", "message": "..."}}`; branch on `code`.
 
 A key may carry credits: every analyzed image costs one, whichever API asked, and a key with
@@ -94,7 +97,16 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
         finally:
             store.close()
 
-    app = FastAPI(title="pixelproof", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # The docs pages load Swagger UI and ReDoc from this server (a package ships them), not a CDN:
+    # they work offline. No validator badge: it would be fetched from swagger.io.
+    app = FastAPIOffline(
+        title="pixelproof",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        static_url="/docs/assets",
+        swagger_ui_parameters={"validatorUrl": None},
+    )
     app.state.settings = settings
     app.state.engine = Engine(settings)
     app.state.store = store

@@ -5,8 +5,8 @@ carry their own code and status, so new ones need no change here.
 
 The vendor-compatible APIs answer in their vendor's error shape instead: each registers an
 ``ErrorShape`` for its path prefixes (``register_error_shape``), and every error under those
-paths — from a handler, from routing (404, 405) or from the body-size middleware — is
-rendered by it from the same status, code and message.
+paths — from a handler, from routing (404, 405), from the body-size middleware or from the
+HTTP parser (``protocol.py``) — is rendered by it from the same status, code and message.
 """
 
 from collections.abc import Callable

@@ -48,5 +48,7 @@ def serve(
 
     # imported here, so that `pixelproof scan` does not pay for importing FastAPI
     from ..api import create_app
+    from ..api.protocol import http_protocol
 
-    uvicorn.run(create_app(settings, open_access=open_access), host=host, port=port)
+    app = create_app(settings, open_access=open_access)
+    uvicorn.run(app, host=host, port=port, http=http_protocol(app))

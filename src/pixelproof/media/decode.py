@@ -103,7 +103,8 @@ def decode(data: bytes, settings: Settings | None = None) -> Media:
 def _open(data: bytes, fmt: str, settings: Settings) -> Image.Image:
     # Our max_pixels is the limit, checked on the header before a pixel is decoded. Pillow's
     # own bomb warning (between its limit and twice that) is silenced so it cannot refuse
-    # images under ours; its hard error (over twice its limit) still refuses.
+    # images under ours; its hard error (over twice its limit, which max_pixels may not
+    # exceed: HARD_MAX_PIXELS) still refuses, and is answered with our limit.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
@@ -117,8 +118,8 @@ def _open(data: bytes, fmt: str, settings: Settings) -> Image.Image:
             if getattr(image, "n_frames", 1) > 1:
                 image.seek(0)
             image.load()
-        except Image.DecompressionBombError as exc:
-            raise DecompressionBomb(str(exc)) from None
+        except Image.DecompressionBombError:
+            raise DecompressionBomb(f"the image has more pixels than the limit of {settings.max_pixels}") from None
         except DecompressionBomb:
             raise
         except Exception as exc:  # noqa: BLE001 - hostile bytes make decoders raise anything (RuntimeError…)

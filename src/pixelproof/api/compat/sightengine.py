@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -175,8 +175,9 @@ def _one_source(image: bytes | None, url: str | None) -> None:
         raise InvalidRequest("send exactly one of a 'media' file upload or a 'url'")
 
 
-async def _check(request: Request, fields: dict[str, str], image: bytes | None, filename: str | None) -> JSONResponse:
-    key = _authenticate(request, fields)
+async def _check(
+    request: Request, key: KeyInfo | None, fields: dict[str, str], image: bytes | None, filename: str | None
+) -> JSONResponse:
     models = _models(fields.get("models"))
     url = fields.get("url") or None
     _one_source(image, url)
@@ -208,6 +209,27 @@ _ERRORS = documented(
 _CREDENTIALS = "Your pixelproof key id (`api_user`) and secret (`api_secret`), as `pixelproof keys create` prints them."
 
 
+def _query_key(
+    request: Request,
+    api_user: Annotated[str | None, Query(description=_CREDENTIALS)] = None,
+    api_secret: Annotated[str | None, Query(description=_CREDENTIALS)] = None,
+) -> KeyInfo | None:
+    """The GET routes' credentials. A dependency runs before the route's own parameters are
+    checked, so a request without a key gets 401, not a complaint about a missing ``url``."""
+    return _authenticate(request, {"api_user": api_user or "", "api_secret": api_secret or ""})
+
+
+QueryKey = Annotated[KeyInfo | None, Depends(_query_key)]
+
+
+async def _posted(request: Request) -> tuple[KeyInfo | None, dict[str, str], bytes | None, str | None]:
+    """A POST's key, its fields (query and form together), and its file with the file's name;
+    the credentials may be among the form fields, so the form is read first."""
+    form = await read_form(request, "media")
+    fields = {**request.query_params, **form.fields}
+    return _authenticate(request, fields), fields, form.file, form.filename
+
+
 def _upload_doc(fields: dict[str, str]) -> dict:
     properties = {"media": {"type": "string", "format": "binary", "description": "The image."}}
     properties |= {name: {"type": "string", "description": text} for name, text in fields.items()}
@@ -226,15 +248,13 @@ _CHECK_FIELDS = {
 @router.get("/check.json", response_model=CheckResponse, responses=_ERRORS, summary="Sightengine check: an image URL")
 async def check_url(
     request: Request,
+    key: QueryKey,
     models: Annotated[str, Query(description=_CHECK_FIELDS["models"])],
     url: Annotated[str, Query(description="The image's URL.")],
-    api_user: Annotated[str | None, Query(description=_CREDENTIALS)] = None,
-    api_secret: Annotated[str | None, Query(description=_CREDENTIALS)] = None,
 ) -> JSONResponse:
     """`type.ai_generated` is the fused verdict's P(AI), `type.deepfake` the highest P(synthetic)
     of the faces; one credit per image."""
-    fields = {"models": models, "url": url, "api_user": api_user or "", "api_secret": api_secret or ""}
-    return await _check(request, fields, None, None)
+    return await _check(request, key, {"models": models, "url": url}, None, None)
 
 
 @router.post(
@@ -246,8 +266,7 @@ async def check_url(
 )
 async def check_upload(request: Request) -> JSONResponse:
     """Multipart `media` (or a `url` field); fields may also come in the query string."""
-    form = await read_form(request, "media")
-    return await _check(request, {**request.query_params, **form.fields}, form.file, form.filename)
+    return await _check(request, *await _posted(request))
 
 
 _FEEDBACK_FIELDS = {
@@ -259,8 +278,9 @@ _FEEDBACK_FIELDS = {
 }
 
 
-async def _feedback(request: Request, fields: dict[str, str], image: bytes | None, filename: str | None):
-    key = _authenticate(request, fields)
+async def _feedback(
+    request: Request, key: KeyInfo | None, fields: dict[str, str], image: bytes | None, filename: str | None
+):
     model, vendor_class, url = fields.get("model"), fields.get("class"), fields.get("url") or None
     classes = FEEDBACK_LABELS.get(model or "")
     if classes is None:
@@ -299,22 +319,14 @@ _FEEDBACK_ERRORS = documented(Failure, 400, 401, 413, 415, 422, 500)
 )
 async def feedback_url(
     request: Request,
+    key: QueryKey,
     model: Annotated[str, Query(description=_FEEDBACK_FIELDS["model"])],
     vendor_class: Annotated[str, Query(alias="class", description=_FEEDBACK_FIELDS["class"])],
     url: Annotated[str, Query(description="The image's URL.")],
-    api_user: Annotated[str | None, Query(description=_CREDENTIALS)] = None,
-    api_secret: Annotated[str | None, Query(description=_CREDENTIALS)] = None,
 ) -> JSONResponse:
     """Stores your label against the image's SHA-256 (never the image); free of charge.
     `pixelproof feedback export` turns the labels into a manifest `pixelproof eval` reads."""
-    fields = {
-        "model": model,
-        "class": vendor_class,
-        "url": url,
-        "api_user": api_user or "",
-        "api_secret": api_secret or "",
-    }
-    return await _feedback(request, fields, None, None)
+    return await _feedback(request, key, {"model": model, "class": vendor_class, "url": url}, None, None)
 
 
 @router.post(
@@ -326,5 +338,4 @@ async def feedback_url(
 )
 async def feedback_upload(request: Request) -> JSONResponse:
     """Multipart `media` (or a `url` field) with `model` and `class`; free of charge."""
-    form = await read_form(request, "media")
-    return await _feedback(request, {**request.query_params, **form.fields}, form.file, form.filename)
+    return await _feedback(request, *await _posted(request))

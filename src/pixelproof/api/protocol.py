@@ -1,0 +1,39 @@
+"""uvicorn's HTTP/1.1 protocol, answering a request it cannot parse in our error shape.
+
+A body longer than its ``Content-Length`` (the rest reads as a garbled next request), a
+Content-Length that is no number, or two that disagree: uvicorn's parser refuses these before
+any app runs, and its own answer is a plain-text 400. This writes the same 400 in the error
+shape of the path asked for (ours, or a vendor's under its compat paths) instead.
+"""
+
+from http import HTTPStatus
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from .errors import InvalidRequest, error_response, shape_for
+
+MALFORMED = (
+    "malformed HTTP request (e.g. a body that does not match its Content-Length, or an invalid header);"
+    " nothing was processed"
+)
+
+
+def http_protocol(app: FastAPI) -> type[HttpToolsProtocol]:
+    """The protocol class to give uvicorn (``http=``) for this app."""
+
+    class Protocol(HttpToolsProtocol):
+        def send_400_response(self, msg: str) -> None:
+            url = getattr(self, "url", b"")  # set once a request line has begun to arrive
+            path = urlsplit(url.decode("latin-1")).path
+            headers = {"Connection": "close"}
+            response = error_response(400, InvalidRequest.code, MALFORMED, headers, shape_for(app, path))
+            status = HTTPStatus(response.status_code)
+            head = [f"HTTP/1.1 {status.value} {status.phrase}".encode()]
+            fields = [*self.server_state.default_headers, *response.raw_headers]  # Date and Server first, as uvicorn's
+            head += [name + b": " + value for name, value in fields]
+            self.transport.write(b"\r\n".join([*head, b"", response.body]))
+            self.transport.close()
+
+    return Protocol
