@@ -195,7 +195,7 @@ def _informative(summary: str) -> Signal:
 @register
 class C2paAnalyzer(Analyzer):
     name = "c2pa"
-    version = "1.0.0"
+    version = "1.1.0"  # 1.1: trust anchors from the fetched C2PA trust list, the anchor named
     evidence_model = C2paEvidence
     description = "C2PA Content Credentials: manifests, signer, actions, AI declarations, validation (offline)."
 

@@ -85,7 +85,7 @@ class Trust:
         return "".join(entry.certificate.pem() for entry in self._used(group))
 
     def _anchor(self, entry: Entry) -> TrustAnchor:
-        name = GROUPS[entry.group] if self.source.source == "default" else f"your bundle ({CUSTOM}), {entry.group}"
+        name = GROUPS[entry.group] if self.source.source == "default" else f"{CUSTOM} ({entry.group})"
         cert = entry.certificate
         return TrustAnchor(common_name=cert.name("CN"), organization=cert.name("O"), trust_list=name)
 
