@@ -208,9 +208,11 @@ def test_a_trusted_signer_shows_the_anchor_its_chain_ends_at(browser, start_serv
     folder = tmp_path_factory.mktemp("trusting")
     (folder / "anchors.pem").write_bytes(PKI.ca_pem)
     store_args = ("--data-dir", str(folder / "data"))
-    trusting = start_server(store_args, token=create_token(*store_args), env={"PIXELPROOF_C2PA_TRUST_PEM": str(folder / "anchors.pem")})
+    env = {"PIXELPROOF_C2PA_TRUST_PEM": str(folder / "anchors.pem")}
+    trusting = start_server(store_args, token=create_token(*store_args), env=env)
     with trusting.client() as client:  # the first analysis loads the models: not the page's to wait for
-        assert client.post("/v1/analyze", files={"image": ("warm.jpg", c2pa_ai_jpeg(), "image/jpeg")}, timeout=300).status_code == 200
+        warm = client.post("/v1/analyze", files={"image": ("warm.jpg", c2pa_ai_jpeg(), "image/jpeg")}, timeout=300)
+        assert warm.status_code == 200, warm.text
     page = _open(browser, trusting, token=trusting.token)
     try:
         analyzed(page, "harbour.jpg", c2pa_ai_jpeg(), "image/jpeg")

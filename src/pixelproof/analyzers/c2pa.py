@@ -177,7 +177,8 @@ class C2paEvidence(Evidence):
     def _signed(self) -> str:
         trust = {"trusted": "on the trust list", "valid-untrusted": "signer on no configured trust list"}
         if self.anchor:
-            trust["trusted"] = f"trusted through {self.anchor.common_name or self.anchor.organization} ({self.anchor.trust_list})"
+            name = self.anchor.common_name or self.anchor.organization
+            trust["trusted"] = f"trusted through {name} ({self.anchor.trust_list})"
         return f"{self._signer()} (valid signature, {trust.get(self.state, 'trust not checked')})"
 
     def _credential_only(self) -> bool:
