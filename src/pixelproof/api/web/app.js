@@ -360,6 +360,14 @@ function manifestItem(m) {
   );
 }
 
+// Who vouches for the signer: the trust anchor its chain ends at, or why no anchor was checked.
+function trustText(evidence) {
+  const a = evidence.anchor;
+  if (a) return el("span", { class: "block small trust-anchor" }, `Trusted through ${[a.common_name, a.organization].filter(Boolean).join(", ")} (${a.trust_list}).`);
+  const t = evidence.trust;
+  return t && t.source === "none" ? el("span", { class: "block small trust-anchor" }, `No trust anchors: ${t.detail}.`) : null;
+}
+
 function showC2pa(section) {
   const evidence = section && section.status === "processed" ? section.evidence : null;
   $("c2pa").hidden = !evidence || evidence.state === "none";
@@ -371,6 +379,7 @@ function showC2pa(section) {
     el("span", { class: `state ${evidence.state}` }, evidence.state),
     ` ${C2PA_STATES[evidence.state] || ""}${problem}${claim}`,
     evidence.failures.length ? el("span", { class: "block small" }, `Failures: ${evidence.failures.map((f) => f.code).join(", ")}`) : null,
+    trustText(evidence),
   );
   $("c2pa-chain").replaceChildren(...chainOrder(evidence.manifests).map(manifestItem));
 }
