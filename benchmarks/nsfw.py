@@ -22,7 +22,7 @@ from manifests import load_rows  # noqa: E402
 
 from pixelproof.analyzers.nsfw import NsfwAnalyzer  # noqa: E402
 from pixelproof.media import decode  # noqa: E402
-from pixelproof.settings import HARD_MAX_UPLOAD_BYTES, Settings  # noqa: E402
+from pixelproof.settings import HARD_MAX_PIXELS, HARD_MAX_UPLOAD_BYTES, Settings  # noqa: E402
 
 CUTOFFS = (0.5, 0.8)
 
@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=15)
     args = parser.parse_args()
 
-    settings = Settings(max_upload_bytes=HARD_MAX_UPLOAD_BYTES, max_pixels=200_000_000)
+    settings = Settings(max_upload_bytes=HARD_MAX_UPLOAD_BYTES, max_pixels=HARD_MAX_PIXELS)
     analyzer = NsfwAnalyzer(settings)
     seen, scored, times = set(), [], []
     for row in load_rows():

@@ -36,10 +36,10 @@ from pixelproof.analyzers.pixels_features import BACKBONE, VIEWS, ClipBackbone, 
 from pixelproof.evaluation.variants import variant  # noqa: E402
 from pixelproof.media import decode  # noqa: E402
 from pixelproof.models import load_path  # noqa: E402
-from pixelproof.settings import HARD_MAX_UPLOAD_BYTES, Settings  # noqa: E402
+from pixelproof.settings import HARD_MAX_PIXELS, HARD_MAX_UPLOAD_BYTES, Settings  # noqa: E402
 
 SEED = 20251121
-SETTINGS = Settings(max_upload_bytes=HARD_MAX_UPLOAD_BYTES, max_pixels=200_000_000)
+SETTINGS = Settings(max_upload_bytes=HARD_MAX_UPLOAD_BYTES, max_pixels=HARD_MAX_PIXELS)
 ALL_VIEWS = list(range(len(VIEWS)))
 _backbone: ClipBackbone | None = None
 
