@@ -76,7 +76,7 @@ def cache_views(image: Image.Image, face: Face) -> list[Image.Image]:
 
 
 def extract(detector: FaceDetector, backbone: ClipBackbone, rgb: np.ndarray) -> dict[str, np.ndarray]:
-    faces = sorted((f for f in detector(rgb) if f.side >= MIN_SIDE), key=lambda f: f.side, reverse=True)[:MAX_FACES]
+    faces = sorted((f for f in detector(rgb).faces if f.side >= MIN_SIDE), key=lambda f: f.side, reverse=True)[:MAX_FACES]
     image = Image.fromarray(rgb)
     tokens = [backbone.tokens(cache_views(image, f)) for f in faces]
     return {
