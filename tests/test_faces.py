@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from pixelproof.analyzers.base import NotApplicable
-from pixelproof.analyzers.blazeface import FULL_RANGE, SHORT_RANGE, FaceDetector, tiles
+from pixelproof.analyzers.blazeface import FULL_RANGE, MAX_TILES, SHORT_RANGE, FaceDetector, tiles
 from pixelproof.analyzers.faces import DETECTORS, HEAD_PATH, DeepfakeAnalyzer, FaceHead
 from pixelproof.media import decode
 from pixelproof.models import ARTIFACTS, ModelFetchFailed, ModelTampered, fetch, load_path
@@ -61,21 +61,40 @@ def test_anchors_match_the_models_outputs(detector):
 
 def test_tiles_cover_large_images_only():
     assert tiles(900, 700) == []
-    for width, height in ((1024, 1024), (4000, 3000), (6000, 800)):
+    for width, height in ((1024, 1024), (4000, 3000), (6000, 800), (300, 12_000), (12_000, 300)):
         covered = np.zeros((height, width), bool)
-        for left, top, side in tiles(width, height):
-            assert left + side <= width and top + side <= height
-            covered[top : top + side, left : left + side] = True
+        for left, top, w, h in tiles(width, height):
+            assert left + w <= width and top + h <= height
+            covered[top : top + h, left : left + w] = True
         assert covered.all()
 
 
+def test_photos_of_ordinary_shape_are_scanned_in_squares():
+    for width, height in ((1024, 1024), (1280, 720), (4000, 3000), (6000, 800), (3000, 250)):  # up to 12:1
+        found = tiles(width, height)
+        assert 0 < len(found) <= MAX_TILES and all(w == h for _, _, w, h in found)
+
+
+def test_no_shape_is_scanned_in_more_than_max_tiles():
+    # Shapes up to the 100 MP limit, as thin as the 16 px minimum side: the 16 × 30,000
+    # strip took 2,500 tiles, a 16 × 6,250,000 one would have taken 520,000.
+    for short in (16, 100, 240, 400, 767, 1000, 3000):
+        for long in (961, 2_000, 12_000, 30_000, 300_000, 100_000_000 // short):
+            for width, height in ((short, long), (long, short)):
+                assert len(tiles(width, height)) <= MAX_TILES, (width, height)
+    assert tiles(300, 12_000)[0] == (0, 0, 300, 980)  # windows along the length, longer than wide
+    assert len(tiles(300, 12_000)) == len(tiles(12_000, 300)) == MAX_TILES
+    # A window a face of a 12th of its length cannot fit across is not scanned at all.
+    assert tiles(16, 30_000) == tiles(16, 300_000) == tiles(16, 6_250_000) == tiles(6_250_000, 16) == []
+
+
 def test_no_face_in_a_faceless_scene(detector):
-    assert detector(_scene(800, 600)) == []
+    assert detector(_scene(800, 600)).faces == []
 
 
 def test_one_face_per_portrait(detector):
     for portrait in _portraits(len(PORTRAITS)):
-        [face] = detector(np.asarray(portrait))
+        [face] = detector(np.asarray(portrait)).faces
         x1, y1, x2, y2 = face.box
         assert face.score > 0.8
         assert 0 <= x1 < x2 <= portrait.width and 0 <= y1 < y2 <= portrait.height
@@ -88,7 +107,7 @@ def test_boxes_are_in_displayed_pixels_of_a_rotated_photo(detector):
     stored = np.asarray(Image.fromarray(upright).transpose(Image.Transpose.ROTATE_90))  # as a phone held sideways
     media = decode(_jpeg(stored, orientation=6))  # EXIF: rotate 90° clockwise to display
     assert media.rgb.shape == upright.shape
-    [face] = detector(media.rgb)
+    [face] = detector(media.rgb).faces
     cx, cy = (face.box[0] + face.box[2]) / 2, (face.box[1] + face.box[3]) / 2
     assert 700 < cx < 1100 and 150 < cy < 550
 
@@ -98,7 +117,9 @@ def test_a_small_face_in_a_large_photo_is_found_by_the_tiles(detector):
     big = _scene(3000, 2000, portrait, at=(2100, 1300), side=150)
     boxes, _, _ = detector.full_range(big)
     assert len(boxes) == 0  # the whole picture, shrunk to 192 px, leaves the face ~10 px
-    [face] = detector(big)
+    scan = detector(big)
+    [face] = scan.faces
+    assert scan.model_runs == 2 + len(tiles(3000, 2000))
     assert 2100 <= face.box[0] < face.box[2] <= 2250 and 1300 <= face.box[1] < face.box[3] <= 1450
 
 
@@ -106,6 +127,16 @@ def test_without_a_trained_head_the_analyzer_declines(fetched_models, tmp_path):
     analyzer = DeepfakeAnalyzer(fetched_models, head_path=tmp_path / "faces_head.npz")
     with pytest.raises(NotApplicable, match="no trained face model"):
         analyzer.analyze(decode(_jpeg(_scene(400, 300))))
+
+
+def test_a_face_in_a_thin_strip_is_found_by_its_windows(detector):
+    [portrait] = _portraits(1)
+    strip = _scene(300, 12_000, portrait, at=(25, 7_000), side=250)
+    assert len(detector.full_range(strip)[0]) == 0  # the whole strip, letterboxed, leaves the face 4 px
+    scan = detector(strip)
+    [face] = scan.faces
+    assert scan.model_runs == 2 + MAX_TILES
+    assert 25 <= face.box[0] < face.box[2] <= 275 and 7_000 <= face.box[1] < face.box[3] <= 7_250
 
 
 @needs_head

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from pixelproof.analyzers.dwtdct import MAX_TILES
 from pixelproof.analyzers.watermark import ABSENCE, PAYLOADS, WatermarkEvidence
 from pixelproof.pipeline import Engine
 from pixelproof.settings import Settings
@@ -85,6 +86,14 @@ def test_mark_survives_in_a_large_image_read_on_sampled_rows():
     evidence, _ = analyze(png(sd_script(rgb, BY_NAME["sd-v2"].bits)))
     assert evidence.ai_watermark_issuers == [BY_NAME["sd-v2"].issuer]
     assert evidence.tiles_read < (2048 // 8) ** 2  # not every tile row was needed
+
+
+def test_mark_reads_in_an_ultra_wide_strip_from_a_bounded_number_of_tiles():
+    slabs = photo_like(size=2048, seed=4).reshape(128, 16, 2048, 3)  # its rows of 16 px, laid end to end:
+    rgb = np.ascontiguousarray(slabs.transpose(1, 0, 2, 3).reshape(16, 128 * 2048, 3))  # 32,768 tiles a row
+    evidence, _ = analyze(png(sd_script(rgb, BY_NAME["sd-v1"].bits)))
+    assert evidence.ai_watermark_issuers == [BY_NAME["sd-v1"].issuer]
+    assert evidence.tiles_read == MAX_TILES  # the first row's first MAX_TILES: 120 votes a bit
 
 
 def test_image_too_small_to_carry_a_mark_is_declined():

@@ -37,7 +37,7 @@ from pixelproof.analyzers.pixels_features import ClipBackbone, global_view  # no
 from pixelproof.evaluation.variants import variant  # noqa: E402
 from pixelproof.media import decode  # noqa: E402
 from pixelproof.models import load_path  # noqa: E402
-from pixelproof.settings import HARD_MAX_UPLOAD_BYTES, Settings  # noqa: E402
+from pixelproof.settings import HARD_MAX_PIXELS, HARD_MAX_UPLOAD_BYTES, Settings  # noqa: E402
 
 SEED = 20251121
 FACES_DIR = Path("/work/devdata/faces")
@@ -46,7 +46,7 @@ MIN_SIDE = 32  # px; below the analyzer's minimum, kept to measure how AUC falls
 MAX_FACES = 4  # largest faces per image: a crowd must not outweigh a portrait
 CONTEXT = 1.6  # the context view: a square this many times the detector's box
 CACHE_VIEWS = ("face", *FACE_VIEWS)  # "face" was studied and is not used by the analyzer
-SETTINGS = Settings(max_upload_bytes=HARD_MAX_UPLOAD_BYTES, max_pixels=200_000_000)
+SETTINGS = Settings(max_upload_bytes=HARD_MAX_UPLOAD_BYTES, max_pixels=HARD_MAX_PIXELS)
 
 
 def cache_path(sha256: str, name: str) -> Path:
@@ -76,7 +76,7 @@ def cache_views(image: Image.Image, face: Face) -> list[Image.Image]:
 
 
 def extract(detector: FaceDetector, backbone: ClipBackbone, rgb: np.ndarray) -> dict[str, np.ndarray]:
-    faces = sorted((f for f in detector(rgb) if f.side >= MIN_SIDE), key=lambda f: f.side, reverse=True)[:MAX_FACES]
+    faces = sorted((f for f in detector(rgb).faces if f.side >= MIN_SIDE), key=lambda f: f.side, reverse=True)[:MAX_FACES]
     image = Image.fromarray(rgb)
     tokens = [backbone.tokens(cache_views(image, f)) for f in faces]
     return {

@@ -9,8 +9,8 @@ the stale package runs: SSD anchors (``ssd_anchors_calculator``), box decoding
 The short-range model (128 px input) finds faces that fill much of the frame; the full-range
 model (192 px input) finds smaller ones. Both see a letterboxed square of the whole image,
 and a large image is also scanned in overlapping square tiles (``tiles``) so that a face of
-a few percent of its width still covers enough model pixels. Every detection comes back in the
-pixels of the image passed in.
+a few percent of its width still covers enough model pixels; never more than ``MAX_TILES``,
+whatever the image's shape. Every detection comes back in the pixels of the image passed in.
 """
 
 import threading
@@ -68,6 +68,8 @@ FULL_RANGE = ModelSpec(input_size=192, strides=(4,), anchors_per_layer=1, min_sc
 # images up to 2,304 px and faces of a 36th of the longer side beyond that.
 TILE_MIN = 768
 TILE_FROM = 960  # below this, the whole image already resolves 80 px faces
+FACE_IN_TILE = 12  # the smallest face found is this many times shorter than the side the model sees
+MAX_TILES = 16  # what a photo of any ordinary shape needs (4 × 4): no shape costs more
 
 
 @dataclass(frozen=True)
@@ -140,18 +142,35 @@ def weighted_nms(boxes: np.ndarray, points: np.ndarray, scores: np.ndarray) -> l
     return faces
 
 
-def tiles(width: int, height: int) -> list[tuple[int, int, int]]:
-    """(left, top, side) of square tiles overlapping by a quarter; empty for a small image."""
+def tiles(width: int, height: int) -> list[tuple[int, int, int, int]]:
+    """(left, top, width, height) of the tiles scanned besides the whole image; none for a small one.
+
+    Square tiles overlapping by a quarter: at most 4 × 4 (``MAX_TILES``), since a tile spans at
+    least a third of the longer side, unless the shorter side is shorter than that. A thin
+    image would then need ever more squares of its shorter side (a 16 × 30,000 strip 2,500);
+    it gets ``MAX_TILES`` windows along its length instead, longer than wide (the model sees
+    them letterboxed, so it looks for faces of a 12th of a window's length, a 147th of the
+    image's), and none at all when no such face fits across it.
+    """
     longest = max(width, height)
     if longest <= TILE_FROM:
         return []
     side = min(max(TILE_MIN, -(-longest // 3)), width, height)
+    xs, ys = _starts(width, side), _starts(height, side)
+    if len(xs) * len(ys) <= MAX_TILES:
+        return [(x, y, side, side) for y in ys for x in xs]
+    length = -(-4 * longest // (3 * MAX_TILES + 1))  # MAX_TILES of them, overlapping by a quarter
+    if length > FACE_IN_TILE * side:
+        return []
+    along = _starts(longest, length, MAX_TILES)
+    return [(x, 0, length, height) for x in along] if width > height else [(0, y, width, length) for y in along]
 
-    def starts(extent: int) -> list[int]:  # evenly spread, overlapping by at least a quarter
-        count = 1 + -(-(extent - side) // round(side * 0.75))
-        return [round(i * (extent - side) / max(count - 1, 1)) for i in range(count)]
 
-    return [(x, y, side) for y in starts(height) for x in starts(width)]
+def _starts(extent: int, length: int, count: int | None = None) -> list[int]:
+    """Where tiles of ``length`` start along ``extent``: evenly spread, overlapping by at least
+    a quarter, or ``count`` of them."""
+    count = count or 1 + -(-(extent - length) // round(length * 0.75))
+    return [round(i * (extent - length) / max(count - 1, 1)) for i in range(count)]
 
 
 class _Model:
@@ -187,6 +206,12 @@ class _Model:
         return boxes, points, scores
 
 
+@dataclass(frozen=True)
+class Scan:
+    faces: list[Face]
+    model_runs: int  # the work done: the whole image twice, then one run per tile
+
+
 class FaceDetector:
     """Faces in an RGB image: both BlazeFace models, plus tiles of a large image, merged."""
 
@@ -194,16 +219,16 @@ class FaceDetector:
         self.short_range = _Model(short_range, SHORT_RANGE)
         self.full_range = _Model(full_range, FULL_RANGE)
 
-    def __call__(self, rgb: np.ndarray) -> list[Face]:
+    def __call__(self, rgb: np.ndarray) -> Scan:
         height, width = rgb.shape[:2]
         found = [self.short_range(rgb), self.full_range(rgb)]
-        for left, top, side in tiles(width, height):
-            boxes, points, scores = self.full_range(rgb[top : top + side, left : left + side])
+        for left, top, w, h in tiles(width, height):
+            boxes, points, scores = self.full_range(rgb[top : top + h, left : left + w])
             shift = np.array([left, top], dtype=np.float32)
             found.append((boxes + np.tile(shift, 2), points + shift, scores))
         boxes, points, scores = (np.concatenate(parts) for parts in zip(*found, strict=True))
         faces = weighted_nms(boxes, points, scores)
-        return [_clipped(face, width, height) for face in faces if _inside(face, width, height)]
+        return Scan([_clipped(face, width, height) for face in faces if _inside(face, width, height)], len(found))
 
 
 def _inside(face: Face, width: int, height: int) -> bool:

@@ -119,7 +119,8 @@ class DeepfakeEvidence(Evidence):
     confidence: float | None  # the highest P(synthetic) among judged faces; None: none judged
     rois: list[FaceRoi]  # every face found, largest first
     faces_found: int
-    faces_judged: int
+    faces_judged: int  # one CLIP run each, at most MAX_JUDGED
+    detector_runs: int  # BlazeFace runs: 2 on the whole image, one per tile, at most 2 + blazeface.MAX_TILES
     threshold: float
     min_face_side: int
     models: FaceModels
@@ -142,7 +143,7 @@ class DeepfakeEvidence(Evidence):
 @register
 class DeepfakeAnalyzer(Analyzer):
     name = "deepfake"
-    version = "1.0.0"
+    version = "1.1.0"  # 1.1: detector_runs; thin images scanned in at most 16 windows
     evidence_model = DeepfakeEvidence
     judges_pixels = True
     description = "Faces (BlazeFace) with a per-face synthetic-face probability (CLIP + trained head)."
@@ -166,7 +167,8 @@ class DeepfakeAnalyzer(Analyzer):
     def analyze(self, media: Media) -> DeepfakeEvidence:
         if self.head is None:
             raise NotApplicable("no trained face model (run training/faces/train.py)")
-        faces = sorted(self.detector(media.rgb), key=lambda f: f.side, reverse=True)
+        scan = self.detector(media.rgb)
+        faces = sorted(scan.faces, key=lambda f: f.side, reverse=True)
         image = Image.fromarray(media.rgb)
         rois = [self._judge(image, face, rank) for rank, face in enumerate(faces)]
         judged = [roi.confidence for roi in rois if roi.confidence is not None]
@@ -176,6 +178,7 @@ class DeepfakeAnalyzer(Analyzer):
             rois=rois,
             faces_found=len(rois),
             faces_judged=len(judged),
+            detector_runs=scan.model_runs,
             threshold=self.head.threshold,
             min_face_side=self.head.min_face_side,
             models=self.models,

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..media import Media
+from ..media import Media, window
 from ..models import load_path
 from ..models.numerics import require
 from ..models.runtime import cpu_session
@@ -33,26 +33,33 @@ VIEWS = ("global",) + tuple(f"native{i}" for i in range(len(NATIVE_CENTRES)))
 
 
 def global_view(image: Image.Image) -> Image.Image:
-    """CLIP's own preprocessing: shorter side to 224 (bicubic), centre crop."""
-    w, h = image.size
+    """CLIP's own preprocessing: shorter side to 224 (bicubic), centre crop; of a thin image,
+    only its centre window is resized (``media.window``)."""
+    box, _, _ = window(*image.size)
+    w, h = box[2] - box[0], box[3] - box[1]
     scale = SIZE / min(w, h)
     size = (max(SIZE, round(w * scale)), max(SIZE, round(h * scale)))
-    resized = image.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
+    resized = image.resize(size, Image.Resampling.BICUBIC, box=box, reducing_gap=3.0)
     left, top = (size[0] - SIZE) // 2, (size[1] - SIZE) // 2
     return resized.crop((left, top, left + SIZE, top + SIZE))
 
 
-def _at_least_224(image: Image.Image) -> Image.Image:
-    w, h = image.size
-    if min(w, h) >= SIZE:
-        return image
-    scale = SIZE / min(w, h)
-    return image.resize((max(SIZE, round(w * scale)), max(SIZE, round(h * scale))), Image.Resampling.BICUBIC)
+def _enlarged(width: int, height: int) -> tuple[int, int]:
+    """The size with the shorter side enlarged to 224 px; unchanged when it is that already."""
+    if min(width, height) >= SIZE:
+        return width, height
+    scale = SIZE / min(width, height)
+    return max(SIZE, round(width * scale)), max(SIZE, round(height * scale))
 
 
 def native_crop(image: Image.Image, cx: float, cy: float) -> Image.Image:
-    """A 224 px crop centred at (cx, cy) (fractions), clamped inside the image, no resizing."""
-    image = _at_least_224(image)
+    """A 224 px crop centred at (cx, cy) (fractions), clamped inside the image, no resizing.
+
+    An image under 224 px is enlarged first: of a thin one only the window around the crop
+    (``media.window``), which bounds the pixels resized whatever the image's length."""
+    if min(image.size) < SIZE:
+        box, cx, cy = window(*image.size, cx, cy)
+        image = image.resize(_enlarged(box[2] - box[0], box[3] - box[1]), Image.Resampling.BICUBIC, box=box)
     w, h = image.size
     left = min(max(round(cx * w) - SIZE // 2, 0), w - SIZE)
     top = min(max(round(cy * h) - SIZE // 2, 0), h - SIZE)
@@ -60,16 +67,16 @@ def native_crop(image: Image.Image, cx: float, cy: float) -> Image.Image:
 
 
 def grid_crops(image: Image.Image, max_cells: int = 4) -> tuple[list[Image.Image], list[tuple[int, int, int, int]]]:
-    """Native-resolution tiles covering the image on a grid of at most ``max_cells`` per side."""
-    image = _at_least_224(image)
-    w, h = image.size
+    """Native-resolution tiles covering the image on a grid of at most ``max_cells`` per side;
+    boxes in the pixels of the image enlarged to a 224 px shorter side, as ``native_crop`` sees it."""
+    w, h = _enlarged(*image.size)
     cols, rows = min(max_cells, -(-w // SIZE)), min(max_cells, -(-h // SIZE))
     crops, boxes = [], []
     for r in range(rows):
         for c in range(cols):
             left = round(c * (w - SIZE) / max(cols - 1, 1))
             top = round(r * (h - SIZE) / max(rows - 1, 1))
-            crops.append(image.crop((left, top, left + SIZE, top + SIZE)))
+            crops.append(native_crop(image, (left + SIZE / 2) / w, (top + SIZE / 2) / h))
             boxes.append((left, top, SIZE, SIZE))
     return crops, boxes
 

@@ -18,6 +18,7 @@ Measures (cheap: 2 ms of CPU for an image under 0.5 MP, 13 ms for 12 MP; docs/pe
   so a 12 MP photo and a 512 px crop are judged at about the same scale (the raw value grows
   as an image is shrunk; a large photo reads 0.8× what the same photo stored at 512 px does).
   Smaller images are measured as they are: enlarging would blur them, and "small" says it.
+  An image more than 16 times longer than wide is measured on its centre window of 16:1.
 * **noise**: Immerkær's fast estimate (1996) of the noise standard deviation on a
   native-resolution centre crop, from its flattest blocks, so texture is not taken for noise
   (dense texture everywhere, like a painting's brush strokes, still is).
@@ -39,7 +40,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
-from ..media import Media
+from ..media import Media, window
 from .base import Analyzer, Evidence, Signal
 from .registry import register
 
@@ -223,13 +224,17 @@ def _grey(media: Media) -> Image.Image:
 def _shrink(image: Image.Image, side: int) -> Image.Image:
     """Shorter side to ``side``, never enlarged: a box reduction by a whole factor (fast), then
     Lanczos, which keeps most of the finest detail a photo stored at that size would have. A
-    bilinear shrink would halve a large photo's Laplacian variance and call it blurry."""
-    width, height = image.size
+    bilinear shrink would halve a large photo's Laplacian variance and call it blurry.
+
+    Of a thin image only the centre window is kept (``media.window``): the measures are then
+    taken on at most ``side`` × 16 ``side`` pixels, whatever the image's length."""
+    box, _, _ = window(*image.size)
+    width, height = box[2] - box[0], box[3] - box[1]
     scale = side / min(width, height)
     if scale >= 1:
-        return image
+        return image.crop(box) if (width, height) != image.size else image
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=1.0)
+    return image.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=1.0)
 
 
 def _centre_crop(image: Image.Image, side: int) -> Image.Image:

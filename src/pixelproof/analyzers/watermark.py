@@ -31,7 +31,7 @@ from pydantic import BaseModel
 
 from ..media import Media
 from .base import Analyzer, Evidence, GeneratorGuess, NotApplicable, Signal
-from .dwtdct import TILE, ArrayType, ColourOrder, Votes, read_votes, row_step
+from .dwtdct import MAX_TILES, TILE, ArrayType, ColourOrder, Votes, read_votes, row_step
 from .registry import register
 
 MIN_PIXELS = 256 * 256  # the embedder refuses smaller images, so none can carry a mark
@@ -190,15 +190,19 @@ def _tile_rows(media: Media, step: int) -> np.ndarray:
     """The tile rows to read, in the grid the mark was written in: as stored, no EXIF rotation.
 
     A whole image is ``media.rgb`` when nothing needs rotating or compositing, shared with the
-    pixel analyzers; a large one is read as crops of the rows needed, never converted whole.
+    pixel analyzers; a large one is read as crops of the rows needed, never converted whole, so
+    at most 2 × ``MAX_TILES`` tiles are read whatever the image's shape.
     """
     image = media.image
     if step == 1:
         if image.mode == "RGB" and image.getexif().get(ExifTags.Base.Orientation, 1) in (0, 1):
             return media.rgb
         return _rgb(image)
+    # Past MAX_TILES tiles a row, only the first row is read (step > rows), and only its first
+    # MAX_TILES tiles: their numbers run on, so every payload bit still gets over 120 votes.
+    width = min(image.width, MAX_TILES * TILE)
     bands = range(0, image.height // TILE, step)
-    return np.concatenate([_rgb(image.crop((0, row * TILE, image.width, (row + 1) * TILE))) for row in bands])
+    return np.concatenate([_rgb(image.crop((0, row * TILE, width, (row + 1) * TILE))) for row in bands])
 
 
 def _rgb(image: Image.Image) -> np.ndarray:

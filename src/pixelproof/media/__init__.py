@@ -2,5 +2,6 @@
 
 from .decode import Media, MediaMeta, decode
 from .sniff import MIME, sniff
+from .window import MAX_ASPECT, window
 
-__all__ = ["MIME", "Media", "MediaMeta", "decode", "sniff"]
+__all__ = ["MAX_ASPECT", "MIME", "Media", "MediaMeta", "decode", "sniff", "window"]
