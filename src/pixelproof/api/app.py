@@ -14,6 +14,7 @@ from ..pipeline import Engine
 from ..settings import Settings
 from ..storage import Store
 from . import analyze, compat, reports, web
+from .admission import Admission
 from .errors import install_error_handlers
 from .limits import BodySizeLimit
 
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
     app.state.settings = settings
     app.state.engine = Engine(settings)
     app.state.store = store
+    app.state.admission = Admission(settings)
     app.state.open_access = open_access
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
