@@ -8,8 +8,10 @@ lets go. Nothing here waits on a clock.
 """
 
 import re
+import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,12 +33,22 @@ def start(start_server, tmp_path_factory, store_args=None, **settings):
 
 
 def upload(client: httpx.Client, **data) -> httpx.Response:
-    return client.post("/v1/analyze", files={"image": ("a.png", image(), "image/png")}, data={"only": "metadata", **data})
+    files = {"image": ("a.png", image(), "image/png")}
+    return client.post("/v1/analyze", files=files, data={"only": "metadata", **data})
 
 
 def credits(server, token: str) -> int:
     with server.client(token) as c:
         return c.get("/v2/billing/balance").json()["credits_remaining"]
+
+
+def eventually(check: Callable[[], bool], what: str) -> None:
+    """Wait for a state of the server, as long as a test waits for any answer."""
+    for _ in range(HTTP_TIMEOUT_S * 10):
+        if check():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"never happened: {what}")
 
 
 def retry_after(response: httpx.Response) -> int:
@@ -131,6 +143,11 @@ def _schema(db_url: str) -> str:
     return re.search(r"search_path%3D(\w+)", db_url).group(1)
 
 
+HELD_INSERTS = (
+    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO reports%'"
+)
+
+
 @contextmanager
 def reports_locked(port: int, schema: str):
     """Holds the reports table against writes (reads still pass) until the block ends; yields a
@@ -141,14 +158,7 @@ def reports_locked(port: int, schema: str):
         lock.execute(f"LOCK TABLE {schema}.reports IN EXCLUSIVE MODE")
 
         def wait_for_inserts(n: int) -> None:
-            for _ in range(HTTP_TIMEOUT_S * 10):
-                held = watch.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO reports%'"
-                ).fetchone()[0]
-                if held >= n:
-                    return
-                time.sleep(0.1)
-            pytest.fail(f"no INSERT into reports was held ({held} of {n})")
+            eventually(lambda: watch.execute(HELD_INSERTS).fetchone()[0] >= n, f"{n} INSERTs into reports held")
 
         yield wait_for_inserts
         lock.rollback()
@@ -190,6 +200,48 @@ def test_a_full_server_answers_503_and_a_busy_key_429(start_server, tmp_path_fac
     assert held.result().status_code == 200  # the lock is gone: the held report is stored
     pool.shutdown()
     with server.client() as c:
+        assert len(c.get("/v1/reports").json()["reports"]) == 1
+
+
+def _send_upload(server, token: str, external_id: str) -> socket.socket:
+    """An upload sent over a raw socket, so the test can hang up before the answer."""
+    request = httpx.Request(
+        "POST",
+        f"{server.base_url}/v1/analyze",
+        headers={"Authorization": f"Bearer {token}"},
+        files={"image": ("a.png", image(), "image/png")},
+        data={"only": "metadata", "external_id": external_id},
+    )
+    body = request.read()
+    head = "".join(f"{name}: {value}\r\n" for name, value in request.headers.items())
+    sock = socket.create_connection((request.url.host, request.url.port))
+    sock.sendall(f"POST /v1/analyze HTTP/1.1\r\n{head}\r\n".encode() + body)
+    return sock
+
+
+def test_work_for_a_client_that_hung_up_is_abandoned(start_server, tmp_path_factory, postgres):
+    """A request waits for the only slot, its client hangs up, then the slot frees: the analysis
+    is abandoned before it starts (refunded, nothing stored)."""
+    db_url = postgres.fresh_url()
+    server = start(start_server, tmp_path_factory, ("--db", db_url), memory_budget_mb=1)
+    first, gone = new_key(server), new_key(server, "--credits", "5")
+
+    def analyze_first():
+        with server.client(first) as c:
+            return upload(c)
+
+    pool = ThreadPoolExecutor(1)
+    with reports_locked(postgres.port, _schema(db_url)) as wait_for_inserts:
+        held = pool.submit(analyze_first)
+        wait_for_inserts(1)
+        sock = _send_upload(server, gone, "hung-up")
+        eventually(lambda: credits(server, gone) == 4, "the request charged, waiting for the slot")
+        sock.close()
+    assert held.result().status_code == 200
+    pool.shutdown()
+    eventually(lambda: credits(server, gone) == 5, "the abandoned request refunded")
+    with server.client() as c:
+        assert c.get("/v1/reports", params={"external_id": "hung-up"}).json()["reports"] == []
         assert len(c.get("/v1/reports").json()["reports"]) == 1
 
 

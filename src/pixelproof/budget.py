@@ -28,4 +28,6 @@ class Budget:
             raise self.exceeded()
 
     def exceeded(self) -> TimeBudgetExceeded:
-        return TimeBudgetExceeded(f"the request took longer than its time budget of {self.seconds:g}s; nothing was stored")
+        return TimeBudgetExceeded(
+            f"the request took longer than its time budget of {self.seconds:g}s; nothing was stored"
+        )

@@ -50,10 +50,12 @@ class Engine:
         """Analyze image bytes; raises a MediaError for input we refuse to analyze.
 
         ``heatmap`` asks the pixel analyzer for region scores (None: the server's setting).
-        ``budget`` is checked after decoding and between analyzers: once it is spent or
+        ``budget`` is checked before decoding and before each analyzer: once it is spent or
         abandoned, the next check raises and the report is never built."""
         names = select(only, excluding)
         options = {"heatmap": heatmap} if heatmap is not None else {}
+        if budget:
+            budget.check()
         start = time.perf_counter()
         media = decode(data, self.settings)
         decode_ms = _ms(start)

@@ -30,8 +30,8 @@ from .key_limits import KeyLimits
 
 T = TypeVar("T")
 
-# Peak memory of one analysis per decoded pixel: a 10,000 × 10,000 RGBA PNG took a server from
-# 0.66 to 2.7 GB (issue 14), about 21 bytes a pixel.
+# Peak memory of one analysis (every analyzer) per decoded pixel: a 10,000 × 10,000 RGBA PNG
+# takes a process from 0.61 to 2.71 GB (benchmarks/memory_release.py; issue 14 saw the same).
 PEAK_BYTES_PER_PIXEL = 21
 DISCONNECT_POLL_S = 0.25  # how often a running analysis asks whether its client is still there
 
@@ -78,6 +78,7 @@ class Admission:
 
         async with self._turn(self.slots, budget, "analysis slots"):
             watcher = asyncio.create_task(_abandon_on_disconnect(request, budget))
+            await asyncio.sleep(0)  # its first look comes before the work starts
             try:
                 return await anyio.to_thread.run_sync(work_then_release, limiter=self._threads)
             finally:
