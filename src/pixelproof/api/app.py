@@ -29,6 +29,11 @@ documentation (`/docs` and below, `/redoc`, `/openapi.json`). Every error has th
 A key may carry credits: every analyzed image costs one, whichever API asked, and a key with
 none left gets 402 `credits_exhausted` with nothing analyzed (`pixelproof keys credit` tops up).
 
+Analyses are admitted within limits: 429 `rate_limited` for a key over its analyses per minute
+or at once, 503 `server_busy` when every analysis slot stays taken (both with `Retry-After`),
+and 503 `time_budget_exceeded` for a request past the server's time budget (refunded, nothing
+stored).
+
 Drop-in APIs of closed detectors answer in their vendor's shapes, errors included: Sightengine
 (`/1.0/check.json`, `/1.0/feedback.json`), Winston AI (`/v2/image-detection`) and AIorNOT
 (`/v2/image/sync`, `/v1/system/live`, `/v2/billing/balance`). docs/compatibility.md lists
