@@ -29,6 +29,7 @@ TOKEN = re.compile(r"pp_[0-9a-f]{12}_[A-Za-z0-9_-]+")
 # How long a test waits for a server to start or answer: only a hung one takes this long, and a
 # loaded machine loading the models may take minutes.
 HTTP_TIMEOUT_S = 180
+PATIENT = {"PIXELPROOF_TIME_BUDGET_S": str(HTTP_TIMEOUT_S), "PIXELPROOF_ADMISSION_WAIT_S": str(HTTP_TIMEOUT_S)}
 
 
 def free_port() -> int:
@@ -210,7 +211,9 @@ def start_server(tmp_path_factory):
     """Factory: ``start_server(store_args, *serve_args, token=..., env=...)`` → a healthy Server.
 
     ``env`` adds environment variables (``PIXELPROOF_*`` settings) for the server process.
-    Every server it started is stopped when the module's tests are done.
+    Every server it started is stopped when the module's tests are done. A loaded machine
+    loading the models may take minutes over one request, so the time budget and the wait for
+    an analysis slot are as long as a test waits for an answer, unless ``env`` says otherwise.
     """
     started: list[Server] = []
 
@@ -224,7 +227,7 @@ def start_server(tmp_path_factory):
                 [str(PIXELPROOF), "serve", "--port", str(port), *store_args, *args],
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, **(env or {})},
+                env={**os.environ, **PATIENT, **(env or {})},
             )
         server = Server(process, f"http://127.0.0.1:{port}", log, store_args, token)
         started.append(server)

@@ -5,6 +5,7 @@ connection (a loopback canary listener proves it for loopback targets), and ever
 used resolves without DNS.
 """
 
+import asyncio
 import io
 import queue
 import select
@@ -34,6 +35,11 @@ def _png() -> bytes:
 
 
 PNG = _png()
+
+
+def fetch(url: str, settings: Settings) -> bytes:
+    """The fetcher is a coroutine: each call runs in an event loop of its own."""
+    return asyncio.run(fetch_url(url, settings))
 
 
 def settings(*allow: str, **overrides) -> Settings:
@@ -305,7 +311,7 @@ def test_refused_without_connecting(case, canary):
     if "None" in url:
         pytest.skip("/etc/hosts maps no name other than localhost to a loopback address")
     with pytest.raises(UrlRefused) as refused:
-        fetch_url(url.format(port=canary.port), settings())
+        fetch(url.format(port=canary.port), settings())
     assert reason in refused.value.message
     assert canary.connections() == 0
 
@@ -324,9 +330,9 @@ def test_fetch_needs_the_allow_list(server):
     url = f"{base(server)}/img.png"
     server.paths.clear()
     with pytest.raises(UrlRefused, match="loopback"):
-        fetch_url(url, settings())
+        fetch(url, settings())
     assert server.paths == []
-    assert fetch_url(url, settings("127.0.0.1")) == PNG
+    assert fetch(url, settings("127.0.0.1")) == PNG
     assert server.paths == ["/img.png"]
 
 
@@ -334,25 +340,25 @@ def test_fetch_needs_the_allow_list(server):
 def test_allow_by_network_or_hostname(server, allow):
     """localhost means 127.0.0.1 and ::1: both must be allowed, or the name itself."""
     url = f"http://localhost:{server.server_address[1]}/img.png"
-    assert fetch_url(url, settings(*allow)) == PNG
+    assert fetch(url, settings(*allow)) == PNG
 
 
 def test_redirect_chain_within_allow_list(server):
     server.paths.clear()
-    assert fetch_url(f"{base(server)}/chain/5", settings("127.0.0.1")) == PNG
+    assert fetch(f"{base(server)}/chain/5", settings("127.0.0.1")) == PNG
     assert server.paths == ["/chain/5", "/chain/4", "/chain/3", "/chain/2", "/chain/1", "/img.png"]
 
 
 def test_absolute_redirect_is_checked_again(server):
     target = f"{base(server)}/img.png"
-    assert fetch_url(f"{base(server)}/to?url={target}", settings("127.0.0.1")) == PNG
+    assert fetch(f"{base(server)}/to?url={target}", settings("127.0.0.1")) == PNG
 
 
 def test_too_many_redirects(server):
     with pytest.raises(UrlRefused, match="more than 5 redirects"):
-        fetch_url(f"{base(server)}/chain/6", settings("127.0.0.1"))
+        fetch(f"{base(server)}/chain/6", settings("127.0.0.1"))
     with pytest.raises(UrlRefused, match="more than 2 redirects"):
-        fetch_url(f"{base(server)}/chain/3", settings("127.0.0.1", url_max_redirects=2))
+        fetch(f"{base(server)}/chain/3", settings("127.0.0.1", url_max_redirects=2))
 
 
 @pytest.mark.parametrize(
@@ -368,14 +374,14 @@ def test_too_many_redirects(server):
 def test_redirect_out_of_bounds_is_refused(server, location, reason):
     """UrlRefused, never a timeout (UrlFetchFailed): the target is refused, not attempted."""
     with pytest.raises(UrlRefused) as refused:
-        fetch_url(f"{base(server)}/to?url={location}", settings("127.0.0.1"))
+        fetch(f"{base(server)}/to?url={location}", settings("127.0.0.1"))
     assert reason in refused.value.message
 
 
 def test_redirect_to_a_name_with_one_unallowed_address(server, canary):
     """Every address a name resolves to must pass: localhost is also ::1, which is not allowed."""
     with pytest.raises(UrlRefused, match="::1"):
-        fetch_url(f"{base(server)}/to?url=http://localhost:{canary.port}/", settings("127.0.0.1"))
+        fetch(f"{base(server)}/to?url=http://localhost:{canary.port}/", settings("127.0.0.1"))
     assert canary.connections() == 0
 
 
@@ -384,7 +390,7 @@ def test_https_presents_the_name_and_verifies_the_certificate(tls_server):
     the certificate is verified (a self-signed one is rejected, never silently accepted)."""
     url = f"https://localhost:{tls_server.server_address[1]}/img.png"
     with pytest.raises(UrlFetchFailed, match="CERTIFICATE_VERIFY_FAILED"):
-        fetch_url(url, settings("localhost"))
+        fetch(url, settings("localhost"))
     assert tls_server.sni_names == ["localhost"]
     assert tls_server.paths == []
 
@@ -393,37 +399,37 @@ def test_https_presents_the_name_and_verifies_the_certificate(tls_server):
 
 
 def test_body_at_the_cap_is_fine(server):
-    assert len(fetch_url(f"{base(server)}/sized/{CAP}", settings("127.0.0.1"))) == CAP
+    assert len(fetch(f"{base(server)}/sized/{CAP}", settings("127.0.0.1"))) == CAP
 
 
 def test_declared_length_over_cap_is_refused_early(server):
     """TooLarge, not a timeout: refused from the header, with the body still held back."""
     with pytest.raises(TooLarge, match="1000000000 bytes"):
-        fetch_url(f"{base(server)}/big_declared", settings("127.0.0.1"))
+        fetch(f"{base(server)}/big_declared", settings("127.0.0.1"))
     assert hung_up(server, "/big_declared")
 
 
 def test_streamed_body_over_cap(server):
     with pytest.raises(TooLarge, match=f"over the {CAP}-byte limit"):
-        fetch_url(f"{base(server)}/big_undeclared", settings("127.0.0.1"))
+        fetch(f"{base(server)}/big_undeclared", settings("127.0.0.1"))
 
 
 def test_slow_server_times_out(server):
     with pytest.raises(UrlFetchFailed, match="timed out"):
-        fetch_url(f"{base(server)}/slow", settings("127.0.0.1", url_read_timeout=0.5))
+        fetch(f"{base(server)}/slow", settings("127.0.0.1", url_read_timeout=0.5))
     assert hung_up(server, "/slow")
 
 
 def test_dripping_server_hits_the_overall_deadline(server):
     """A byte every 0.1 s keeps the 2 s read timeout from firing; the deadline, connect + 2 × read, stops it."""
     with pytest.raises(UrlFetchFailed, match="longer than 5s"):
-        fetch_url(f"{base(server)}/drip", settings("127.0.0.1", url_connect_timeout=1.0, url_read_timeout=2.0))
+        fetch(f"{base(server)}/drip", settings("127.0.0.1", url_connect_timeout=1.0, url_read_timeout=2.0))
     assert hung_up(server, "/drip")
 
 
 def test_remote_http_error(server):
     with pytest.raises(UrlFetchFailed, match="HTTP 404"):
-        fetch_url(f"{base(server)}/missing", settings("127.0.0.1"))
+        fetch(f"{base(server)}/missing", settings("127.0.0.1"))
 
 
 def test_nothing_listening(canary):
@@ -432,4 +438,4 @@ def test_nothing_listening(canary):
     port = closed.getsockname()[1]
     closed.close()
     with pytest.raises(UrlFetchFailed, match="could not fetch"):
-        fetch_url(f"http://127.0.0.1:{port}/img.png", settings("127.0.0.1"))
+        fetch(f"http://127.0.0.1:{port}/img.png", settings("127.0.0.1"))

@@ -68,3 +68,18 @@ class ModelMissing(PixelproofError):
 
     code = "model_missing"
     http_status = 503
+
+
+class TimeBudgetExceeded(PixelproofError):
+    """A request ran past ``time_budget_s``; its work was stopped at the next check."""
+
+    code = "time_budget_exceeded"
+    http_status = 503
+
+
+class ClientGone(PixelproofError):
+    """The client hung up while its image was analyzed, so the work was abandoned. Nobody reads
+    the answer; the status (nginx's "client closed request") only labels the server log."""
+
+    code = "client_disconnected"
+    http_status = 499

@@ -8,6 +8,7 @@ import threading
 import time
 
 from .analyzers import Analyzer, NotApplicable, available, select
+from .budget import Budget
 from .errors import PixelproofError
 from .fusion import fuse
 from .media import Media, decode
@@ -44,22 +45,31 @@ class Engine:
         only: list[str] | None = None,
         excluding: list[str] | None = None,
         heatmap: bool | None = None,
+        budget: Budget | None = None,
     ) -> Report:
         """Analyze image bytes; raises a MediaError for input we refuse to analyze.
 
-        ``heatmap`` asks the pixel analyzer for region scores (None: the server's setting)."""
+        ``heatmap`` asks the pixel analyzer for region scores (None: the server's setting).
+        ``budget`` is checked before decoding and before each analyzer: once it is spent or
+        abandoned, the next check raises and the report is never built."""
         names = select(only, excluding)
         options = {"heatmap": heatmap} if heatmap is not None else {}
+        if budget:
+            budget.check()
         start = time.perf_counter()
         media = decode(data, self.settings)
         decode_ms = _ms(start)
-        return self._report(media, names, options, decode_ms, start, external_id)
+        return self._report(media, names, options, decode_ms, start, external_id, budget)
 
-    def _report(self, media: Media, names: list[str], options: dict, decode_ms: float, start: float, external_id) -> Report:
+    def _report(
+        self, media: Media, names: list[str], options: dict, decode_ms: float, start: float, external_id, budget
+    ) -> Report:
         sections: dict[str, AnalyzerSection] = {}
         signals = []
         t_analyzers = time.perf_counter()
         for name in names:
+            if budget:
+                budget.check()
             section = self.run_analyzer(name, media, options)
             sections[name] = section
             signals.extend(section.signals)

@@ -31,6 +31,14 @@ def default_cache_dir() -> Path:
     return _xdg("XDG_CACHE_HOME", ".cache") / "pixelproof"
 
 
+def default_memory_budget_mb() -> int:
+    """Half of this machine's memory: the rest is for the models, the OS and everything else."""
+    try:
+        return max(1, os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2 // MB)
+    except (ValueError, OSError, AttributeError):  # no sysconf (Windows) or no such name
+        return 4096
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PIXELPROOF_", extra="ignore")
 
@@ -47,6 +55,14 @@ class Settings(BaseSettings):
     url_read_timeout: float = Field(15.0, gt=0)
     url_max_redirects: int = Field(5, ge=0, le=10)
     url_allow: Annotated[tuple[str, ...], NoDecode] = ()  # hosts or CIDRs a private deployment may fetch from
+
+    # Admission and limits (docs/reliability.md): how much runs at once, for whom, for how long.
+    memory_budget_mb: int = Field(default_factory=default_memory_budget_mb, gt=0)  # analyses at once: budget / cost
+    admission_wait_s: float = Field(10.0, ge=0)  # how long a request waits for a free slot before 503 server_busy
+    max_concurrent_fetches: int = Field(32, ge=1)  # URL fetches at once, all keys together
+    time_budget_s: float = Field(30.0, gt=0)  # a request still working after this gets 503 time_budget_exceeded
+    key_requests_per_minute: int = Field(600, ge=0)  # analyses a key may start per minute; 0: no limit
+    key_concurrent_analyses: int = Field(8, ge=0)  # analyses (with their fetches) a key may have running; 0: no limit
 
     heatmap: bool = False  # the pixel analyzer adds region scores over a grid (up to 16 more CLIP runs)
 

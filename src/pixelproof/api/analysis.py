@@ -1,17 +1,21 @@
-"""One analyzed image, the same way for every API: pay, fetch, analyze, store.
+"""One analyzed image, the same way for every API: admit, pay, fetch, analyze, store.
 
 Credits are reserved before anything is fetched or analyzed, with one conditional UPDATE
 (``Store.charge``), and given back if the request then fails: an exhausted key is refused
 before any work, concurrent requests can never overdraw a balance, and a failed request
 costs nothing. (A server killed mid-analysis keeps the credit it reserved: credits can be
-lost that way, never spent twice.)
+lost that way, never spent twice.) Admission (admission.py) comes first: a key over its limits
+or a server out of slots refuses the request before anything is charged.
 """
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from ..ingest import fetch_url
+import anyio
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
 from ..report import Report
 from ..storage import KeyInfo, Store
 
@@ -22,22 +26,24 @@ class Analyzed:
     credits_left: int | None  # the key's balance after this image; None: unlimited or open server
 
 
-@contextmanager
-def reserved(store: Store, key: KeyInfo | None, cost: int) -> Iterator[int | None]:
-    """Charge ``cost`` credits up front (CreditsExhausted if short); refund if the block fails."""
+@asynccontextmanager
+async def reserved(store: Store, key: KeyInfo | None, cost: int) -> AsyncIterator[int | None]:
+    """Charge ``cost`` credits up front (CreditsExhausted if short); refund if the block fails,
+    even when it fails by being cancelled."""
     if key is None or cost == 0:
         yield key.credits if key else None
         return
-    left = store.charge(key.id, cost)
+    left = await run_in_threadpool(store.charge, key.id, cost)
     try:
         yield left
     except BaseException:
-        store.refund(key.id, cost)
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(store.refund, key.id, cost)
         raise
 
 
-def analyze_image(
-    state,
+async def analyze_image(
+    request: Request,
     key: KeyInfo | None,
     *,
     image: bytes | None = None,
@@ -50,20 +56,31 @@ def analyze_image(
     excluding: list[str] | None = None,
     heatmap: bool | None = None,
 ) -> Analyzed:
-    """Analyze an upload or a URL for ``key`` and store the report (blocking: run it in a thread).
+    """Analyze an upload or a URL for ``key`` and store the report.
 
     ``accept`` may refuse the bytes before analysis (an API's own format or size rules);
     ``require`` may refuse the report before it is stored (e.g. an API that must answer with
-    a score). Either raising refunds the credits and stores nothing.
+    a score). Either raising refunds the credits and stores nothing; so does running out of
+    the time budget or losing the client.
     """
-    with reserved(state.store, key, cost) as credits_left:
-        data = image if image is not None else fetch_url(url, state.settings)
-        if accept:
-            accept(data)
-        report = state.engine.analyze(data, external_id=external_id, only=only, excluding=excluding, heatmap=heatmap)
-        if require:
-            require(report)
-        state.store.save_report(report, api_key_id=key.id if key else None)
-        if key:
-            state.store.record_usage(key.id)
+    state = request.app.state
+    with state.admission.admit(key) as budget:
+        async with reserved(state.store, key, cost) as credits_left:
+            data = image if image is not None else await state.admission.fetch(url, budget)
+
+            def analyze_and_store() -> Report:
+                if accept:
+                    accept(data)
+                report = state.engine.analyze(
+                    data, external_id=external_id, only=only, excluding=excluding, heatmap=heatmap, budget=budget
+                )
+                if require:
+                    require(report)
+                budget.check()  # the last moment to stop: past it, the report is kept
+                state.store.save_report(report, api_key_id=key.id if key else None)
+                if key:
+                    state.store.record_usage(key.id)
+                return report
+
+            report = await state.admission.run(request, budget, analyze_and_store)
     return Analyzed(report, credits_left)

@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ..analyzers import select
@@ -109,7 +108,7 @@ async def _read_body(request: Request) -> tuple[bytes | None, AnalyzeOptions]:
     "/analyze",
     response_model=Report,
     summary="Analyze an image",
-    responses=documented(400, 401, 402, 413, 415, 422, 500),
+    responses=documented(400, 401, 402, 413, 415, 422, 429, 500, 503),
     openapi_extra=_body_doc(),
 )
 async def analyze(
@@ -129,9 +128,8 @@ async def analyze(
         raise InvalidRequest("send exactly one of an 'image' file upload or a 'url'")
     only, excluding = query.only + body.only, query.excluding + body.excluding
     select(only, excluding)  # refuse unknown analyzer names before fetching anything
-    analyzed = await run_in_threadpool(
-        analyze_image,
-        request.app.state,
+    analyzed = await analyze_image(
+        request,
         key,
         image=image,
         url=body.url,

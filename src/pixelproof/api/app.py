@@ -14,6 +14,7 @@ from ..pipeline import Engine
 from ..settings import Settings
 from ..storage import Store
 from . import analyze, compat, reports, web
+from .admission import Admission
 from .errors import install_error_handlers
 from .limits import BodySizeLimit
 
@@ -27,6 +28,11 @@ documentation (`/docs` and below, `/redoc`, `/openapi.json`). Every error has th
 
 A key may carry credits: every analyzed image costs one, whichever API asked, and a key with
 none left gets 402 `credits_exhausted` with nothing analyzed (`pixelproof keys credit` tops up).
+
+Analyses are admitted within limits: 429 `rate_limited` for a key over its analyses per minute
+or at once, 503 `server_busy` when every analysis slot stays taken (both with `Retry-After`),
+and 503 `time_budget_exceeded` for a request past the server's time budget (refunded, nothing
+stored).
 
 Drop-in APIs of closed detectors answer in their vendor's shapes, errors included: Sightengine
 (`/1.0/check.json`, `/1.0/feedback.json`), Winston AI (`/v2/image-detection`) and AIorNOT
@@ -110,6 +116,7 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
     app.state.settings = settings
     app.state.engine = Engine(settings)
     app.state.store = store
+    app.state.admission = Admission(settings)
     app.state.open_access = open_access
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)

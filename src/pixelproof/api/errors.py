@@ -9,6 +9,7 @@ paths — from a handler, from routing (404, 405), from the body-size middleware
 HTTP parser (``protocol.py``) — is rendered by it from the same status, code and message.
 """
 
+import math
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -30,6 +31,28 @@ class InvalidRequest(PixelproofError):
 class UnsupportedContentType(InvalidRequest):
     code = "unsupported_content_type"
     http_status = 415
+
+
+class RetryLater(PixelproofError):
+    """Refused for now, not for good: answered with ``Retry-After``, in whole seconds."""
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message)
+        self.retry_after = max(1, math.ceil(retry_after))
+
+
+class RateLimited(RetryLater):
+    """The key is over one of its own limits (analyses per minute, or at once)."""
+
+    code = "rate_limited"
+    http_status = 429
+
+
+class ServerBusy(RetryLater):
+    """Every analysis slot (or URL fetch) stayed taken for ``admission_wait_s``."""
+
+    code = "server_busy"
+    http_status = 503
 
 
 class ErrorDetail(BaseModel):
@@ -82,7 +105,8 @@ def _respond(request: Request, status: int, code: str, message: str, headers=Non
 
 
 async def _pixelproof_error(request: Request, exc: PixelproofError) -> JSONResponse:
-    return _respond(request, exc.http_status, exc.code, exc.message)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RetryLater) else None
+    return _respond(request, exc.http_status, exc.code, exc.message, headers)
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:

@@ -6,15 +6,17 @@ checked (the URL's host is swapped for it; the ``Host`` header and TLS SNI keep 
 and the certificate is verified against the name), so a DNS answer that changes between
 check and connect (DNS rebinding) cannot send us elsewhere. Redirects are followed here,
 one checked hop at a time.
+
+The fetch is a coroutine: a remote that is slow or never answers holds an await in the event
+loop, not a worker thread the other routes need.
 """
 
-import concurrent.futures
+import asyncio
 import ipaddress
 import re
 import socket
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -35,20 +37,6 @@ _NUMERIC_LABEL = re.compile(r"0x[0-9a-f]*|[0-9]+")
 _HOSTNAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?")
 
 
-class _Deadline:
-    """The wall-clock budget for the whole fetch, all hops and DNS included."""
-
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-        self.end = time.monotonic() + seconds
-
-    def remaining(self) -> float:
-        left = self.end - time.monotonic()
-        if left <= 0:
-            raise UrlFetchFailed(f"fetching the URL took longer than {self.seconds:g}s")
-        return left
-
-
 @dataclass(frozen=True)
 class _Target:
     """A URL that passed the checks, with the addresses it may be fetched from."""
@@ -57,21 +45,26 @@ class _Target:
     addresses: tuple[IPAddress, ...]
 
 
-def fetch_url(url: str, settings: Settings) -> bytes:
-    """Download the body behind ``url``; raises UrlRefused, UrlFetchFailed or TooLarge."""
+async def fetch_url(url: str, settings: Settings) -> bytes:
+    """Download the body behind ``url``; raises UrlRefused, UrlFetchFailed or TooLarge.
+
+    The whole fetch, all hops and DNS included, has connect + 2 × read timeouts to finish."""
     allow = AllowList.parse(settings.url_allow)
-    deadline = _Deadline(settings.url_connect_timeout + 2 * settings.url_read_timeout)
+    seconds = settings.url_connect_timeout + 2 * settings.url_read_timeout
     current = _parse(url)
     try:
-        for _ in range(settings.url_max_redirects + 1):
-            target = _check(current, allow, settings, deadline)
-            with _open(target, settings, deadline) as response:
-                if response.is_redirect:
-                    current = _parse(response.headers["location"], base=current)
-                    continue
-                if not response.is_success:
-                    raise UrlFetchFailed(f"{current.host} answered HTTP {response.status_code}")
-                return _read_capped(response, settings.max_upload_bytes, deadline)
+        async with asyncio.timeout(seconds):
+            for _ in range(settings.url_max_redirects + 1):
+                target = await _check(current, allow, settings)
+                async with _open(target, settings) as response:
+                    if response.is_redirect:
+                        current = _parse(response.headers["location"], base=current)
+                        continue
+                    if not response.is_success:
+                        raise UrlFetchFailed(f"{current.host} answered HTTP {response.status_code}")
+                    return await _read_capped(response, settings.max_upload_bytes)
+    except TimeoutError:
+        raise UrlFetchFailed(f"fetching the URL took longer than {seconds:g}s") from None
     except httpx.TimeoutException as exc:
         raise UrlFetchFailed(f"timed out fetching from {current.host}") from exc
     except httpx.HTTPError as exc:
@@ -98,7 +91,7 @@ def _parse(url: str, base: httpx.URL | None = None) -> httpx.URL:
     return parsed
 
 
-def _check(url: httpx.URL, allow: AllowList, settings: Settings, deadline: _Deadline) -> _Target:
+async def _check(url: httpx.URL, allow: AllowList, settings: Settings) -> _Target:
     """Refuse a host, port or resolved address we must not connect to."""
     host = url.raw_host.decode("ascii")
     port = DEFAULT_PORTS[url.scheme] if url.port is None else url.port
@@ -106,8 +99,8 @@ def _check(url: httpx.URL, allow: AllowList, settings: Settings, deadline: _Dead
         raise UrlRefused(f"port {port} is not a valid port")
     literal = _ip_literal(host)
     if allow.allows_host(host):
-        return _Target(url, (literal,) if literal else _resolve(host, port, settings, deadline))
-    addresses = (literal,) if literal else _resolve_name(host, port, settings, deadline)
+        return _Target(url, (literal,) if literal else await _resolve(host, port, settings))
+    addresses = (literal,) if literal else await _resolve_name(host, port, settings)
     for address in addresses:
         reason = None if allow.allows_address(address) else refusal_reason(address)
         if reason:
@@ -133,39 +126,36 @@ def _ip_literal(host: str) -> IPAddress | None:
     return None
 
 
-def _resolve_name(host: str, port: int, settings: Settings, deadline: _Deadline) -> tuple[IPAddress, ...]:
+async def _resolve_name(host: str, port: int, settings: Settings) -> tuple[IPAddress, ...]:
     name = host.removesuffix(".")
     if name in CLOUD_METADATA_HOSTS:
         raise UrlRefused(f"{host} is a cloud metadata host")
     if name == "localhost" or name.endswith(".localhost"):
         return _LOCALHOST_ADDRESSES
-    return _resolve(host, port, settings, deadline)
+    return await _resolve(host, port, settings)
 
 
-def _resolve(host: str, port: int, settings: Settings, deadline: _Deadline) -> tuple[IPAddress, ...]:
+async def _resolve(host: str, port: int, settings: Settings) -> tuple[IPAddress, ...]:
     """Resolve once, here, so the addresses we check are the ones we connect to.
 
-    getaddrinfo has no timeout of its own, so it runs in a worker we stop waiting for.
+    getaddrinfo has no timeout of its own: it runs in the event loop's executor, and we stop
+    waiting for it after the connect timeout.
     """
-    executor = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-    lookup = executor.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    executor.shutdown(wait=False)
+    lookup = asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     try:
-        infos = lookup.result(timeout=min(settings.url_connect_timeout, deadline.remaining()))
-    except concurrent.futures.TimeoutError:
+        async with asyncio.timeout(settings.url_connect_timeout):
+            infos = await lookup
+    except TimeoutError:
         raise UrlFetchFailed(f"DNS lookup for {host} timed out") from None
     except (socket.gaierror, UnicodeError) as exc:
         raise UrlFetchFailed(f"could not resolve {host}: {exc}") from exc
     return tuple(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
 
 
-@contextmanager
-def _open(target: _Target, settings: Settings, deadline: _Deadline) -> Iterator[httpx.Response]:
+@asynccontextmanager
+async def _open(target: _Target, settings: Settings) -> AsyncIterator[httpx.Response]:
     """GET the target from the first checked address that accepts a connection."""
-    timeout = httpx.Timeout(
-        min(settings.url_read_timeout, deadline.remaining()),
-        connect=min(settings.url_connect_timeout, deadline.remaining()),
-    )
+    timeout = httpx.Timeout(settings.url_read_timeout, connect=settings.url_connect_timeout)
     url = target.url
     headers = {
         "Host": url.netloc.decode("ascii"),
@@ -176,13 +166,13 @@ def _open(target: _Target, settings: Settings, deadline: _Deadline) -> Iterator[
     extensions = {"sni_hostname": url.raw_host.decode("ascii").removesuffix(".")} if url.scheme == "https" else {}
     # One client per hop and no proxies from the environment: a connection is never reused
     # for another host, and nothing but us resolves the name.
-    with httpx.Client(timeout=timeout, trust_env=False) as client:
+    async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
         for index, address in enumerate(target.addresses):
             request = client.build_request(
                 "GET", url.copy_with(host=str(address)), headers=headers, extensions=extensions
             )
             try:
-                response = client.send(request, stream=True)
+                response = await client.send(request, stream=True)
                 break
             except (httpx.ConnectError, httpx.ConnectTimeout):
                 if index == len(target.addresses) - 1:
@@ -190,17 +180,16 @@ def _open(target: _Target, settings: Settings, deadline: _Deadline) -> Iterator[
         try:
             yield response
         finally:
-            response.close()
+            await response.aclose()
 
 
-def _read_capped(response: httpx.Response, limit: int, deadline: _Deadline) -> bytes:
+async def _read_capped(response: httpx.Response, limit: int) -> bytes:
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise TooLarge(f"the remote file is {declared} bytes; the limit is {limit}")
     body = bytearray()
-    for chunk in response.iter_raw():
+    async for chunk in response.aiter_raw():
         body += chunk
         if len(body) > limit:
             raise TooLarge(f"the remote file is over the {limit}-byte limit")
-        deadline.remaining()
     return bytes(body)

@@ -17,7 +17,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from ...analyzers import available
 from ...analyzers.faces import BBox, DeepfakeEvidence
@@ -285,7 +284,7 @@ _REPORT_NAMES = f"Report types ({', '.join(REPORTS)}), repeated or comma-separat
     "/v2/image/sync",
     response_model=ImageResponse,
     summary="AIorNOT image report",
-    responses=documented(AiornotError, 400, 401, 402, 413, 415, 422, 500),
+    responses=documented(AiornotError, 400, 401, 402, 413, 415, 422, 429, 500, 503),
     openapi_extra=_UPLOAD_DOC,
 )
 async def image_sync(
@@ -302,9 +301,8 @@ async def image_sync(
     if form.file is None:
         raise InvalidRequest("send the image as the multipart file field 'image'")
     running = _analyzers(requested)
-    analyzed = await run_in_threadpool(
-        analyze_image,
-        request.app.state,
+    analyzed = await analyze_image(
+        request,
         key,
         image=form.file,
         cost=1 if running else 0,

@@ -18,13 +18,12 @@ from starlette.exceptions import HTTPException
 
 from ...analyzers.faces import DeepfakeEvidence
 from ...errors import MediaError, PixelproofError, UrlFetchFailed, UrlRefused
-from ...ingest import fetch_url
 from ...media import decode
 from ...report import Report
 from ...storage import CreditsExhausted, Feedback, KeyInfo
 from ..analysis import analyze_image
 from ..analyze import split_names
-from ..errors import InvalidRequest
+from ..errors import InvalidRequest, RateLimited
 from .common import NoScore, documented, read_form, require_score
 
 PATHS = ("/1.0/",)
@@ -98,6 +97,7 @@ class Failure(BaseModel):
 _ERROR_TYPES = {
     "unauthorized": "credentials_error",
     CreditsExhausted.code: "usage_limit",
+    RateLimited.code: "usage_limit",
     InvalidRequest.code: "argument_error",
     UnknownModel.code: "argument_error",
     NoFace.code: "media_error",
@@ -181,9 +181,8 @@ async def _check(
     models = _models(fields.get("models"))
     url = fields.get("url") or None
     _one_source(image, url)
-    analyzed = await run_in_threadpool(
-        analyze_image,
-        request.app.state,
+    analyzed = await analyze_image(
+        request,
         key,
         image=image,
         url=url,
@@ -201,10 +200,11 @@ async def _check(
 
 _ERRORS = documented(
     Failure,
-    *(400, 401, 402, 413, 415, 422, 500, 501, 503),
+    *(400, 401, 402, 413, 415, 422, 429, 500, 501, 503),
     s422="Corrupt image, or (deepfake) no face large enough to judge",
     s501="deepfake: this server has no trained face model",
-    s503="No score for this image (e.g. the pixel model or the face detector is missing)",
+    s503="No score for this image (e.g. the pixel model or the face detector is missing), the server is busy"
+    " or the time budget ran out",
 )
 _CREDENTIALS = "Your pixelproof key id (`api_user`) and secret (`api_secret`), as `pixelproof keys create` prints them."
 
@@ -288,12 +288,10 @@ async def _feedback(
     if vendor_class not in classes:
         raise InvalidRequest(f"class must be one of {', '.join(classes)} for model {model}, not {vendor_class!r}")
     _one_source(image, url)
-    settings = request.app.state.settings
-
-    def media_hash() -> str:
-        return decode(image if image is not None else fetch_url(url, settings), settings).meta.sha256
-
-    sha256 = await run_in_threadpool(media_hash)
+    state = request.app.state
+    with state.admission.admit(key) as budget:  # free, but it fetches and decodes like an analysis
+        data = image if image is not None else await state.admission.fetch(url, budget)
+        sha256 = await state.admission.run(request, budget, lambda: decode(data, state.settings).meta.sha256)
     feedback = Feedback(
         sha256=sha256,
         label=classes[vendor_class],
@@ -308,7 +306,7 @@ async def _feedback(
     return JSONResponse(body.model_dump())
 
 
-_FEEDBACK_ERRORS = documented(Failure, 400, 401, 413, 415, 422, 500)
+_FEEDBACK_ERRORS = documented(Failure, 400, 401, 413, 415, 422, 429, 500, 503)
 
 
 @router.get(

@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from starlette.concurrency import run_in_threadpool
 
 from ...analyzers.c2pa import Action, C2paEvidence, Manifest
 from ...analyzers.metadata import WINSTON_EXIF, MetadataEvidence
@@ -178,17 +177,16 @@ def translate(report: Report, credits_left: int | None) -> dict:
     summary="Winston AI image detection",
     responses=documented(
         WinstonError,
-        *(400, 401, 402, 413, 422, 500, 503),
+        *(400, 401, 402, 413, 422, 429, 500, 503),
         s400="Bad request: a malformed body, a refused or failed URL, or an image Winston would not take",
         s422="Not sent: invalid requests are answered 400, as Winston does",
-        s503="No score for this image (e.g. the pixel model is missing)",
+        s503="No score for this image (e.g. the pixel model is missing), the server is busy or the time budget ran out",
     ),
 )
 async def image_detection(request: Request, key: ApiKey, body: Annotated[DetectionRequest, Body()]) -> JSONResponse:
     """Fetches the URL, analyzes the image and answers in Winston's shape. Costs one credit
     (Winston counts it as 300); 402 and nothing analyzed when the key has none left."""
-    state = request.app.state
-    analyzed = await run_in_threadpool(
-        analyze_image, state, key, url=body.url, accept=_accept(state.settings), require=require_score
+    analyzed = await analyze_image(
+        request, key, url=body.url, accept=_accept(request.app.state.settings), require=require_score
     )
     return JSONResponse(translate(analyzed.report, analyzed.credits_left))

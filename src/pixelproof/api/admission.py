@@ -1,0 +1,112 @@
+"""Admission: how many analyses and URL fetches run at once, and how long a request waits.
+
+An analysis of an image at ``max_pixels`` takes gigabytes at its peak, so analyses run in
+slots sized from a memory budget (``memory_budget_mb`` over the worst-case cost of one): a
+request waits up to ``admission_wait_s`` for one, then gets 503 ``server_busy`` with
+``Retry-After``. The slots' threads are their own (an anyio limiter apart from the shared
+threadpool), so the cheap routes (``/healthz``, report listings, key checks) never queue
+behind analyses. URL fetches are coroutines in the event loop, capped in number the same way.
+
+A request's ``Budget`` bounds all of it: the waits, the fetch, and the analysis, which checks
+it between steps and also stops once the client has hung up.
+"""
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import TypeVar
+
+import anyio
+from starlette.requests import Request
+
+from ..budget import Budget
+from ..ingest import fetch_url
+from ..settings import MB, Settings
+from ..storage import KeyInfo
+from . import memory
+from .errors import ServerBusy
+from .key_limits import KeyLimits
+
+T = TypeVar("T")
+
+# Peak memory of one analysis (every analyzer) per decoded pixel: a 10,000 × 10,000 RGBA PNG
+# takes a process from 0.61 to 2.71 GB (benchmarks/memory_release.py; issue 14 saw the same).
+PEAK_BYTES_PER_PIXEL = 21
+DISCONNECT_POLL_S = 0.25  # how often a running analysis asks whether its client is still there
+
+
+def analysis_slots(settings: Settings) -> int:
+    """As many analyses at their worst case as the memory budget holds (at least one), and no
+    more than two per CPU: more threads would only share the same cores."""
+    fits = settings.memory_budget_mb * MB // (settings.max_pixels * PEAK_BYTES_PER_PIXEL)
+    return max(1, min(fits, 2 * (os.cpu_count() or 1)))
+
+
+class Admission:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.slots = anyio.CapacityLimiter(analysis_slots(settings))
+        self._threads = anyio.CapacityLimiter(self.slots.total_tokens)  # the slots' own worker threads
+        self.fetches = anyio.CapacityLimiter(settings.max_concurrent_fetches)
+        self.keys = KeyLimits(settings)
+
+    @contextmanager
+    def admit(self, key: KeyInfo | None) -> Iterator[Budget]:
+        """One request of ``key``, within its limits (else 429): its time budget starts now."""
+        with self.keys.admit(key):
+            yield Budget(self.settings.time_budget_s)
+
+    async def fetch(self, url: str, budget: Budget) -> bytes:
+        """The bytes behind ``url``, fetched in the event loop within the request's budget."""
+        async with self._turn(self.fetches, budget, "URL fetches"):
+            try:
+                with anyio.fail_after(budget.remaining()):
+                    return await fetch_url(url, self.settings)
+            except TimeoutError:
+                raise budget.exceeded() from None
+
+    async def run(self, request: Request, budget: Budget, work: Callable[[], T]) -> T:
+        """``work`` (blocking, it should check ``budget``) on an analysis slot's thread; the
+        budget is abandoned if the client hangs up meanwhile. Memory goes back to the OS after."""
+
+        def work_then_release() -> T:
+            try:
+                return work()
+            finally:
+                memory.release()
+
+        async with self._turn(self.slots, budget, "analysis slots"):
+            watcher = asyncio.create_task(_abandon_on_disconnect(request, budget))
+            await asyncio.sleep(0)  # its first look comes before the work starts
+            try:
+                return await anyio.to_thread.run_sync(work_then_release, limiter=self._threads)
+            finally:
+                watcher.cancel()
+
+    @asynccontextmanager
+    async def _turn(self, limiter: anyio.CapacityLimiter, budget: Budget, what: str) -> AsyncIterator[None]:
+        """Hold one of ``limiter``'s tokens, waiting for one at most ``admission_wait_s``."""
+        wait = self.settings.admission_wait_s
+        try:
+            limiter.acquire_nowait()
+        except anyio.WouldBlock:
+            try:
+                with anyio.fail_after(min(wait, budget.remaining())):
+                    await limiter.acquire()
+            except TimeoutError:
+                if budget.remaining() <= 0:
+                    raise budget.exceeded() from None
+                raise ServerBusy(
+                    f"all {limiter.total_tokens} {what} stayed busy for {wait:g}s; try again later", wait
+                ) from None
+        try:
+            yield
+        finally:
+            limiter.release()
+
+
+async def _abandon_on_disconnect(request: Request, budget: Budget) -> None:
+    while not await request.is_disconnected():
+        await asyncio.sleep(DISCONNECT_POLL_S)
+    budget.abandon()
