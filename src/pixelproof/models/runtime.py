@@ -1,9 +1,10 @@
-"""One way to open an ONNX model on the CPU, so every analyzer's session behaves alike."""
+"""One way to open a model (ONNX, LiteRT) on the CPU, so every analyzer's behaves alike."""
 
 import os
 import platform
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,15 +31,18 @@ def cpu_session(path: Path, threads: int | None = None):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
+_FD2 = threading.Lock()  # two threads swapping fd 2 at once could leave it pointing at a temp file
+
+
 @contextmanager
 def native_info_silenced() -> Iterator[None]:
     """Native libraries (LiteRT: "INFO: Created TensorFlow Lite XNNPACK delegate") write to fd 2,
     past Python and once per process, so a scan with 8 workers printed it 8 times. What they
     write inside is held back, and every line but an ``INFO:`` one is passed on: warnings and
     errors still reach the terminal."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as held:
+    with _FD2, tempfile.TemporaryFile() as held:
+        sys.stderr.flush()
+        saved = os.dup(2)
         os.dup2(held.fileno(), 2)
         try:
             yield
