@@ -2,6 +2,7 @@
 ``pixelproof serve`` over HTTP."""
 
 import os
+import pty
 import pwd
 import re
 import shutil
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from itertools import count
@@ -157,6 +159,34 @@ def pixelproof_cli(*args: str) -> Result:
     from pixelproof.cli import app
 
     return CliRunner(env={"COLUMNS": "200"}).invoke(app, list(args))
+
+
+def on_a_terminal(command: list[str], **popen) -> tuple[int, str, bytes]:
+    """Run ``command`` with stderr on a pseudo-terminal (where progress bars show) and stdout
+    on a pipe: its exit status, its stdout, and what the terminal got. The terminal is read
+    while the command runs, so a chatty bar never fills its buffer and blocks."""
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "COLUMNS": "200", **popen.pop("env", {})}
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=terminal, text=True, env=env, **popen)
+    os.close(terminal)
+    screen = bytearray()
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal is closed once the child has exited
+                return
+            if not chunk:
+                return
+            screen.extend(chunk)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    stdout, _ = proc.communicate(timeout=HTTP_TIMEOUT_S)
+    reader.join(timeout=10)
+    os.close(controller)
+    return proc.returncode, stdout, bytes(screen)
 
 
 def create_token(*store_args: str) -> str:

@@ -1,6 +1,8 @@
 """Evaluation variants and metrics: what `pixelproof eval` and docs/accuracy.md rest on."""
 
 import io
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +13,8 @@ from pixelproof.evaluation.metrics import auc, balanced_accuracy, summary, tpr_a
 from pixelproof.evaluation.runner import BadLabelSet, read_csv, read_folder
 from pixelproof.evaluation.variants import degraded, stripped, variant
 from pixelproof.media import decode
+
+from .conftest import on_a_terminal
 
 
 def _photo(width=300, height=200, seed=0) -> Image.Image:
@@ -114,3 +118,15 @@ def test_label_sets_from_folder_and_csv(tmp_path):
         read_csv(tmp_path / "bad.csv")
     with pytest.raises(BadLabelSet, match="no images"):
         read_folder(tmp_path / "notes")
+
+
+def test_eval_shows_progress_on_a_terminal_and_keeps_stdout_for_the_table(fetched_models, tmp_path):
+    for label, seed in (("ai", 1), ("real", 2)):
+        (tmp_path / label).mkdir()
+        _photo(seed=seed).save(tmp_path / label / "one.png")
+    command = [str(Path(sys.executable).with_name("pixelproof")), "eval", str(tmp_path), "--variants", "as-is"]
+    env = {"PIXELPROOF_CACHE_DIR": str(fetched_models.cache_dir)}
+    returncode, stdout, screen = on_a_terminal(command, env=env)
+    assert returncode == 0, screen.decode(errors="replace")
+    assert b"Scoring" in screen and b"2/2" in screen and b"images/s" in screen
+    assert stdout.startswith("variant ") and "Scoring" not in stdout

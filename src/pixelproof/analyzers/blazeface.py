@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import ModelMissing
+from ..models.runtime import litert_interpreter
 
 KEYPOINTS = 6  # eyes, nose tip, mouth, ear tragions
 NMS_IOU = 0.3
@@ -178,14 +179,12 @@ class _Model:
 
     def __init__(self, path: Path, spec: ModelSpec):
         try:
-            from ai_edge_litert.interpreter import Interpreter
+            self.interpreter = litert_interpreter(path)
         except ImportError:
             raise ModelMissing("face detection needs the LiteRT runtime: pip install 'ai-edge-litert>=2.0'") from None
 
         self.spec = spec
         self.anchors = spec.anchors()
-        self.interpreter = Interpreter(model_path=str(path), num_threads=1)
-        self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]["index"]
         boxes, scores = self.interpreter.get_output_details()[:2]
         self.boxes, self.scores = boxes["index"], scores["index"]

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from ..analyzers.pixels_head import load_head
 from ..errors import PixelproofError
@@ -13,6 +14,7 @@ from ..evaluation.runner import metrics, read_labeled, score_all
 from ..evaluation.variants import ALL_VARIANTS, VARIANTS
 from ..pipeline import Engine
 from ..settings import Settings
+from .progress import progress_bar
 
 
 def _table(results: dict[str, dict]) -> str:
@@ -39,13 +41,13 @@ def _groups(results: dict[str, dict]) -> str:
 
 
 def eval_command(
-    target: Annotated[Path, typer.Argument(help="Folder with ai/ and real/ sub-folders, or a CSV with path,label[,group].")],
+    target: Annotated[Path, typer.Argument(metavar="FOLDER|CSV", help="Folder with ai/ and real/ sub-folders, or a CSV with path,label[,group].")],
     variants: Annotated[
-        str, typer.Option(help="Comma-separated: as-is, stripped, degraded, and the stress test frame (a video still).")
+        str, typer.Option(metavar="NAMES", help="Comma-separated: as-is, stripped, degraded, and the stress test frame (a video still).")
     ] = ",".join(VARIANTS),
-    score: Annotated[str, typer.Option(help="`verdict` (the fused product answer) or `pixels` (the pixel model alone).")] = "verdict",
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write all metrics here as JSON.")] = None,
-    per_image: Annotated[Path | None, typer.Option(help="Write every image's score per variant to this CSV.")] = None,
+    score: Annotated[str, typer.Option(metavar="verdict|pixels", help="`verdict` (the fused product answer) or `pixels` (the pixel model alone).")] = "verdict",
+    json_out: Annotated[Path | None, typer.Option("--json", metavar="FILE", help="Write all metrics here as JSON.")] = None,
+    per_image: Annotated[Path | None, typer.Option(metavar="FILE", help="Write every image's score per variant to this CSV.")] = None,
 ) -> None:
     """Score labelled images with the shipped engine and print AUC, TPR at 1 %/5 % FPR and per-group rates."""
     chosen = tuple(v.strip() for v in variants.split(",") if v.strip())
@@ -61,12 +63,10 @@ def eval_command(
     low, high = head.band
     engine = Engine(Settings())
     typer.echo(f"{len(items)} images, variants {', '.join(chosen)}; AI when P(AI) >= {high:.3f}", err=True)
-
-    def progress(done: int, total: int) -> None:
-        if done % 25 == 0 or done == total:
-            typer.echo(f"  {done}/{total}", err=True)
-
-    raw = score_all(items, engine, chosen, score, progress)
+    stderr = Console(stderr=True)
+    with progress_bar("Scoring", stderr, disable=not stderr.is_terminal) as bar:
+        task = bar.add_task("", total=len(items))
+        raw = score_all(items, engine, chosen, score, lambda done, total: bar.update(task, completed=done))
     results = {name: metrics(result, high, (low, high)) for name, result in raw.items()}
     typer.echo(_table(results))
     typer.echo(_groups(results))

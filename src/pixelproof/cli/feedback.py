@@ -33,11 +33,11 @@ def _files_by_hash(folders: list[Path]) -> dict[str, Path]:
 
 @app.command()
 def export(
-    out: Annotated[Path, typer.Argument(help="The CSV to write (path,label,… as `pixelproof eval` reads it).")],
+    out: Annotated[Path, typer.Argument(metavar="CSV", help="The CSV to write (path,label,… as `pixelproof eval` reads it).")],
     images: Annotated[
         list[Path] | None,
         typer.Option(
-            "--images", exists=True, file_okay=False, help="A folder to find the labelled images in (repeatable)."
+            "--images", metavar="DIR", exists=True, file_okay=False, help="A folder to find the labelled images in (repeatable)."
         ),
     ] = None,
     matched_only: Annotated[

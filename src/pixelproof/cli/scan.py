@@ -1,7 +1,8 @@
 """`pixelproof scan PATH...`: analyze local files, folders and globs, in parallel.
 
 Rows come out in input order, whichever worker finishes first. A bad image is a row
-carrying a typed error, never a failed run: only usage errors exit non-zero (2).
+carrying a typed error, never a failed run; a path that is not there is a row too, and makes
+the exit status 1 once the rest is scanned (a typo in a script must not pass unseen).
 """
 
 import csv
@@ -22,7 +23,6 @@ from typing import Annotated, TextIO
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..analyzers import UnknownAnalyzer, select
@@ -30,29 +30,42 @@ from ..errors import PixelproofError, TooLarge
 from ..media import sniff
 from ..pipeline import Engine
 from ..report import Report
+from .progress import progress_bar
 
 SNIFF_BYTES = 64
 FEW_FILES = 3  # up to this many, a run is over before a progress bar says anything
 CSV_COLUMNS = "path label ai_generated generator decided_by sha256 report_id error_code error_message".split()
 LABEL_STYLES = {"ai": "bold red", "human": "bold green", "uncertain": "yellow", "error": "magenta"}
+PATH_MISSING = 1  # exit status: some path given was not there (the rest was scanned)
+NO_IMAGES = 3  # exit status: nothing to scan (2 is a usage error, as in every click command)
 
 
 # -- which files ------------------------------------------------------------------------------
 
 
-def collect(args: Iterable[str]) -> list[Path]:
-    """Files to scan, in argument order, each once. A path that is not there is a usage error."""
+@dataclass(frozen=True)
+class Missing:
+    """A path argument with nothing behind it: a row of its own, in its place."""
+
+    arg: str
+    why: str
+
+
+def collect(args: Iterable[str]) -> list[Path | Missing]:
+    """Files to scan, in argument order, each once, and the arguments that name nothing."""
     seen: set[Path] = set()
-    files = []
+    files: list[Path | Missing] = []
     for arg in args:
         for path in _expand(arg):
-            if (key := path.resolve()) not in seen:
+            if isinstance(path, Missing):
+                files.append(path)
+            elif (key := path.resolve()) not in seen:
                 seen.add(key)
                 files.append(path)
     return files
 
 
-def _expand(arg: str) -> Iterator[Path]:
+def _expand(arg: str) -> Iterator[Path | Missing]:
     path = Path(arg)
     if path.is_dir():
         yield from _images_under(path)
@@ -62,14 +75,14 @@ def _expand(arg: str) -> Iterator[Path]:
         # Expanded here, so a quoted glob works and `**` recurses in every shell.
         matches = sorted(glob.glob(arg, recursive=True))
         if not matches:
-            raise typer.BadParameter(f"{arg!r} matches no file", param_hint="PATHS")
+            yield Missing(arg, f"no file matches the pattern {arg}")
         for match in map(Path, matches):
             if match.is_dir():
                 yield from _images_under(match)
             elif _is_image(match):
                 yield match
     else:
-        raise typer.BadParameter(f"{arg!r} does not exist", param_hint="PATHS")
+        yield Missing(arg, f"{arg} does not exist")
 
 
 def _images_under(folder: Path) -> Iterator[Path]:
@@ -170,25 +183,31 @@ def _error_row(path: str, code: str, message: str, data: bytes | None) -> dict:
     }
 
 
+def _in_order(entries: list[Path | Missing], rows: Iterator[dict]) -> Iterator[dict]:
+    for entry in entries:
+        yield _error_row(entry.arg, "not_found", entry.why, None) if isinstance(entry, Missing) else next(rows)
+
+
 @contextmanager
-def analyzed(files: list[Path], job: Job, workers: int) -> Iterator[Iterator[dict]]:
-    """Rows in the order of ``files``; a process pool when there is more than one worker.
+def analyzed(entries: list[Path | Missing], job: Job, workers: int) -> Iterator[Iterator[dict]]:
+    """Rows in the order of ``entries``; a process pool when there is more than one worker.
 
     The workers are forked on entry, before the caller starts any thread (the progress bar
     runs one): forking a threaded process can deadlock, and fork starts in milliseconds where
     spawn re-imports everything in each worker.
     """
-    paths = [str(path) for path in files]
+    paths = [str(path) for path in entries if not isinstance(path, Missing)]
     workers = min(workers, len(paths))
     if workers <= 1:
         start_worker(job)
-        yield map(analyze_file, paths)
+        yield _in_order(entries, map(analyze_file, paths))
         return
     context = get_context("fork" if "fork" in get_all_start_methods() else None)
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker, initargs=(job,))
     try:
         # Submitting forks every worker now; chunks keep per-file overhead low on big folders.
-        yield pool.map(analyze_file, paths, chunksize=max(1, min(16, len(paths) // (workers * 8))))
+        chunksize = max(1, min(16, len(paths) // (workers * 8)))
+        yield _in_order(entries, pool.map(analyze_file, paths, chunksize=chunksize))
     finally:
         pool.shutdown(cancel_futures=True)
 
@@ -210,7 +229,7 @@ def _csv_row(row: dict) -> list:
 
 def _table(rows: list[dict]) -> Table:
     labels = Counter(row["label"] or "error" for row in rows)
-    table = Table(caption=", ".join(f"{n} {label}" for label, n in labels.most_common()) or "no images found")
+    table = Table(caption=", ".join(_count(n, label) for label, n in labels.most_common()))
     for column in ("File", "Verdict", "P(AI)", "Generator", "Decided by / error"):
         table.add_column(column, overflow="fold")
     for row in rows:
@@ -226,6 +245,11 @@ def _table(rows: list[dict]) -> Table:
             escape(note),
         )
     return table
+
+
+def _count(n: int, label: str) -> str:
+    """``1 error``, ``2 errors``; the verdicts (ai, human, uncertain) are adjectives."""
+    return f"{n} {label}{'s' if label == 'error' and n != 1 else ''}"
 
 
 def write_lines(rows: Iterable[dict], out: TextIO, fmt: str) -> None:
@@ -264,47 +288,54 @@ def _cpus() -> int:
 
 
 def scan(
-    paths: Annotated[list[str], typer.Argument(help="Files, folders (searched recursively), globs: 'shots/**/*.jpg'.")],
+    paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="Files, folders (searched recursively), globs: 'shots/**/*.jpg'.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per image (JSON lines).")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="One CSV row per image.")] = False,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: one per CPU).")] = None,
-    only: Annotated[list[str] | None, typer.Option(help="Run only these analyzers (repeat or comma-separate).")] = None,
-    excluding: Annotated[list[str] | None, typer.Option(help="Skip these analyzers.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of stdout.")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, metavar="N", help="Worker processes (default: one per CPU).")] = None,
+    only: Annotated[list[str] | None, typer.Option(metavar="NAMES", help="Run only these analyzers (repeat or comma-separate).")] = None,
+    excluding: Annotated[list[str] | None, typer.Option(metavar="NAMES", help="Skip these analyzers.")] = None,
     full: Annotated[bool, typer.Option("--full", help="Write each whole report as a JSON line.")] = False,
     heatmap: Annotated[
         bool | None,
         typer.Option("--heatmap/--no-heatmap", help="Region scores of the pixel model (see --full); default: PIXELPROOF_HEATMAP."),
     ] = None,
 ) -> None:
-    """Analyze images on disk. Unreadable or unsupported files become rows with an error; the exit code stays 0."""
+    """Analyze images on disk: a table, JSON lines or CSV, one row per image.
+
+    A file that cannot be analyzed (unreadable, not an image, corrupt, too large) is a row with
+    an error; so is a path that is not there (error code not_found).
+
+    \b
+    Exit status:
+      0  every path was there (rows may still carry errors)
+      1  some path was not there; the rest was scanned
+      2  usage error
+      3  no images found
+    """
     if as_json and as_csv:
         raise typer.BadParameter("--json and --csv cannot be combined", param_hint="--json/--csv")
     if full and as_csv:
         raise typer.BadParameter("--full writes JSON lines; it cannot be combined with --csv", param_hint="--full")
     fmt = "csv" if as_csv else "json" if as_json or full else "table"
     job = Job(analyzers=_analyzers(only, excluding), full=full, heatmap=heatmap)
-    files = collect(paths)
+    entries = collect(paths)
+    stderr = Console(stderr=True)
+    if not entries:
+        stderr.print(f"no images found in {', '.join(paths)}", markup=False, highlight=False)
+        raise typer.Exit(NO_IMAGES)
     try:
         out = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
     except OSError as exc:
         raise typer.BadParameter(f"cannot write {str(output)!r}: {exc.strerror}", param_hint="--output") from None
 
-    stderr = Console(stderr=True)
     rows_on_a_terminal = fmt != "table" and out.isatty()  # a bar on the same screen would overwrite them
-    progress = Progress(
-        TextColumn("Scanning"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=stderr,
-        disable=rows_on_a_terminal or not (stderr.is_terminal or len(files) > FEW_FILES),
-        redirect_stdout=False,
-        redirect_stderr=False,
+    progress = progress_bar(
+        "Scanning", stderr, disable=rows_on_a_terminal or not (stderr.is_terminal or len(entries) > FEW_FILES)
     )
     try:
-        with analyzed(files, job, workers or _cpus()) as results, progress:
-            rows = progress.track(results, total=len(files))
+        with analyzed(entries, job, workers or _cpus()) as results, progress:
+            rows = progress.track(results, total=len(entries))
             if fmt == "table":
                 rows = list(rows)  # printed once the bar is gone
             else:
@@ -314,3 +345,5 @@ def scan(
     finally:
         if output:
             out.close()
+    if any(isinstance(entry, Missing) for entry in entries):
+        raise typer.Exit(PATH_MISSING)

@@ -25,7 +25,7 @@ def serve(
     ] = None,
     url_allow: Annotated[
         list[str] | None,
-        typer.Option("--url-allow", help="A private host or CIDR that URLs may point to (repeatable)."),
+        typer.Option("--url-allow", metavar="HOST", help="A private host or CIDR that URLs may point to (repeatable)."),
     ] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""

@@ -15,12 +15,13 @@ from ..storage import Store
 
 DataDirOption = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Where the SQLite database lives (env PIXELPROOF_DATA_DIR).", show_default=False),
+    typer.Option("--data-dir", metavar="DIR", help="Where the SQLite database lives (env PIXELPROOF_DATA_DIR).", show_default=False),
 ]
 DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
+        metavar="URL",
         help="Database URL instead of SQLite, e.g. postgresql+psycopg://user:pass@host/db (env PIXELPROOF_DB).",
         show_default=False,
     ),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-from PIL import ExifTags, Image, ImageOps
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from pydantic import BaseModel
 
 from ..errors import CorruptMedia, DecompressionBomb, EmptyMedia, TooLarge, UnsupportedType
@@ -122,6 +122,8 @@ def _open(data: bytes, fmt: str, settings: Settings) -> Image.Image:
             raise DecompressionBomb(f"the image has more pixels than the limit of {settings.max_pixels}") from None
         except DecompressionBomb:
             raise
+        except UnidentifiedImageError:  # its message names a BytesIO object, not the problem
+            raise CorruptMedia(f"not a readable {fmt.upper()} image: the file is truncated or corrupt") from None
         except Exception as exc:  # noqa: BLE001 - hostile bytes make decoders raise anything (RuntimeError…)
             raise CorruptMedia(f"cannot decode this {fmt} file: {exc}") from None
     return image

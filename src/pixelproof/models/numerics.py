@@ -95,10 +95,9 @@ def run_model(path: Path, batch: np.ndarray) -> list[np.ndarray]:
         name = session.get_inputs()[0].name
         outputs = [session.run(None, {name: item[None].astype(np.float32)}) for item in batch]
     else:
-        from ai_edge_litert.interpreter import Interpreter
+        from .runtime import litert_interpreter
 
-        interpreter = Interpreter(model_path=str(path), num_threads=1)
-        interpreter.allocate_tensors()
+        interpreter = litert_interpreter(path)
         slot = interpreter.get_input_details()[0]["index"]
         for item in batch:
             interpreter.set_tensor(slot, item[None].astype(np.float32))

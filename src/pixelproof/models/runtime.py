@@ -1,7 +1,12 @@
-"""One way to open an ONNX model on the CPU, so every analyzer's session behaves alike."""
+"""One way to open a model (ONNX, LiteRT) on the CPU, so every analyzer's behaves alike."""
 
 import os
 import platform
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -24,6 +29,42 @@ def cpu_session(path: Path, threads: int | None = None):
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+_FD2 = threading.Lock()  # two threads swapping fd 2 at once could leave it pointing at a temp file
+
+
+@contextmanager
+def native_info_silenced() -> Iterator[None]:
+    """Native libraries (LiteRT: "INFO: Created TensorFlow Lite XNNPACK delegate") write to fd 2,
+    past Python and once per process, so a scan with 8 workers printed it 8 times. What they
+    write inside is held back, and every line but an ``INFO:`` one is passed on: warnings and
+    errors still reach the terminal."""
+    with _FD2, tempfile.TemporaryFile() as held:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            for line in held.read().decode(errors="replace").splitlines(keepends=True):
+                if not line.startswith("INFO: "):
+                    sys.stderr.write(line)
+            sys.stderr.flush()
+
+
+def litert_interpreter(path: Path):
+    """A LiteRT interpreter on one thread, its tensors allocated (which is when LiteRT says
+    "INFO: Created TensorFlow Lite XNNPACK delegate", once per process: held back)."""
+    from ai_edge_litert.interpreter import Interpreter  # imported here, like onnxruntime above
+
+    with native_info_silenced():
+        interpreter = Interpreter(model_path=str(path), num_threads=1)
+        interpreter.allocate_tensors()
+    return interpreter
 
 
 def cpu_description() -> str:
