@@ -24,7 +24,7 @@ from .compat_support import ai_declared, image, new_key, start_compat_server
 from .conftest import pixelproof_cli
 from .shared import data_images
 from .support_c2pa import AI_IMAGE
-from .support_images import BY_NAME, photo_like, png, sd_script
+from .support_images import BY_NAME, encode, photo_like, png, scene, sd_script
 
 AIORNOT_CLI = Path(sys.executable).with_name("aiornot")
 HAS_FACE_HEAD = HEAD_PATH.exists()  # the faces analyzer judges faces only with a trained head
@@ -127,11 +127,26 @@ def test_official_client_parses_a_full_image_report(server, tmp_path):
     assert named == {"midjourney": 0.99}  # the family the metadata named, at the verdict's probability
     quality = report["analyzers"]["quality"]["evidence"]
     assert answer["report"]["quality"] == {
-        "is_detected": quality["usable"],
+        "is_detected": not quality["usable"],
         "score": quality["score"],
         "issues": quality["issues"],
     }
     assert all(answer["report"][section] is None for section in ("deepfake", "nsfw", "reverse_search"))
+
+
+def test_quality_is_detected_flags_a_picture_too_poor_to_judge(server, tmp_path):
+    """As in the seed's other sections, ``is_detected`` flags what the report looks for: a problem."""
+    picture = scene(640, 480, seed=0)
+    calls = [
+        report_call(write(tmp_path, "sharp.png", encode(picture, "PNG")), only=["quality"]),
+        report_call(write(tmp_path, "crushed.jpg", encode(picture, "JPEG", quality=25)), only=["quality"]),
+    ]
+    good, poor = official(server, tmp_path, *calls)
+    for result, flagged in ((good, False), (poor, True)):
+        evidence = stored(server, result)["analyzers"]["quality"]["evidence"]
+        assert evidence["usable"] is not flagged, evidence
+        assert result["value"]["report"]["quality"]["is_detected"] is flagged
+    assert result["value"]["report"]["quality"]["issues"]  # the poor one says why
 
 
 def test_generator_fields_follow_the_deciding_evidence(server, tmp_path):
@@ -206,7 +221,7 @@ def test_sections_translate_the_analyzers_on_a_generated_face(models_server, fet
     }
     assert answer["nsfw"]["is_detected"] is False  # portraits, no nudity
     assert answer["quality"] == {
-        "is_detected": evidence["quality"]["usable"],
+        "is_detected": not evidence["quality"]["usable"],  # a quality problem found, as nsfw flags nudity
         "score": evidence["quality"]["score"],
         "issues": evidence["quality"]["issues"],
     }
@@ -229,16 +244,17 @@ def test_sections_translate_the_analyzers_on_a_generated_face(models_server, fet
     }
 
 
-def test_a_picture_without_a_face_to_judge_has_no_deepfake_section(models_server, tmp_path):
+def test_a_picture_without_a_face_gets_the_nothing_found_deepfake_section(models_server, tmp_path):
     path = write(tmp_path, "grain.png", png(photo_like(384, seed=5)))
     [result] = official(models_server, tmp_path, report_call(path, only=["deepfake"]))
     section = stored(models_server, result)["analyzers"]["deepfake"]
-    if HAS_FACE_HEAD:  # processed, but nothing to score: AIorNOT's section needs a confidence
-        assert section["status"] == "processed" and section["evidence"]["faces_found"] == 0
-    else:
+    if not HAS_FACE_HEAD:
         assert section["status"] == "rejected" and "no trained face model" in section["reason"]
-    assert statuses(result) == {"deepfake": "rejected"}
-    assert result["value"]["report"]["deepfake"] is None
+        assert statuses(result) == {"deepfake": "rejected"} and result["value"]["report"]["deepfake"] is None
+        return
+    assert section["status"] == "processed" and section["evidence"]["faces_found"] == 0
+    assert statuses(result) == {"deepfake": "processed"}
+    assert result["value"]["report"]["deepfake"] == {"is_detected": False, "confidence": 0.0, "rois": []}
 
 
 def test_no_score_is_reported_as_errored_not_invented(server, tmp_path):

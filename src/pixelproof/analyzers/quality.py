@@ -86,7 +86,7 @@ LIMITS: dict[Issue, Limit] = {
 
 
 class QualityEvidence(Evidence):
-    usable: bool  # AIorNOT's quality.is_detected: good enough to judge
+    usable: bool  # good enough to judge; AIorNOT's quality.is_detected is its negation
     score: float  # 0..1, 1 = nothing wrong
     issues: list[Issue]
     widen_band: float  # how much this asks fusion to widen the pixel model's uncertain band

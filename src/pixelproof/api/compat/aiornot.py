@@ -4,8 +4,8 @@ the calls the official ``aiornot`` client makes.
 ``ai_generated`` is the fused verdict; ``deepfake``, ``nsfw``, ``quality`` and ``reverse_search``
 are the sections of the analyzers of the same names. Only the analyzers of the reports asked
 for run, and ``processing_status`` says how each one ended: ``processed``, ``rejected`` (it
-declined: no trained face model, no index, or no face to judge) or ``errored``, with no
-section unless processed: a fabricated section would be worse than none.
+declined: no trained face model, or no index) or ``errored``, with no section unless
+processed: a fabricated section would be worse than none.
 """
 
 import re
@@ -31,7 +31,7 @@ from ..analysis import analyze_image
 from ..analyze import split_names
 from ..auth import ApiKey
 from ..errors import InvalidRequest
-from .common import documented, read_form
+from .common import documented, face_score, read_form
 
 PATHS = ("/v2/image/", "/v1/system/", "/v2/billing/")
 router = APIRouter(tags=["AIorNOT-compatible"])
@@ -78,7 +78,10 @@ class Roi(BaseModel):
 class Deepfake(BaseModel):
     is_detected: bool
     confidence: float
-    rois: list[Roi] = Field(description="The judged faces, largest first; faces too small to judge are left out.")
+    rois: list[Roi] = Field(
+        description="The judged faces, largest first; faces too small to judge are left out, and none is"
+        " not detected with confidence 0."
+    )
 
 
 class Nsfw(BaseModel):
@@ -88,7 +91,7 @@ class Nsfw(BaseModel):
 
 
 class Quality(BaseModel):
-    is_detected: bool = Field(description="Good enough to judge (quality score >= 0.5).")
+    is_detected: bool = Field(description="A quality problem was found: not good enough to judge (score < 0.5).")
     score: float
     issues: list[Issue]
 
@@ -185,12 +188,11 @@ def _ai_generated(report: Report) -> tuple[Status, AiGenerated | None]:
     return "processed", section
 
 
-def _deepfake(found: DeepfakeEvidence) -> Deepfake | None:
-    if found.confidence is None:  # no face large enough to judge: nothing to say in AIorNOT's terms
-        return None
+def _deepfake(found: DeepfakeEvidence) -> Deepfake:
+    """Every judged face; none judged is "nothing found" (not detected, confidence 0, no ROI)."""
     judged = [roi for roi in found.rois if roi.confidence is not None]
     rois = [Roi(is_detected=r.is_detected, confidence=r.confidence, bbox=r.bbox) for r in judged]
-    return Deepfake(is_detected=found.is_detected, confidence=found.confidence, rois=rois)
+    return Deepfake(is_detected=found.is_detected, confidence=face_score(found), rois=rois)
 
 
 def _reverse_search(found: ReverseSearchEvidence) -> ReverseSearch:
@@ -213,7 +215,8 @@ def _reverse_search(found: ReverseSearchEvidence) -> ReverseSearch:
 BUILDERS: dict[str, tuple[type, Callable]] = {  # section → (its analyzer's evidence, the translation)
     "deepfake": (DeepfakeEvidence, _deepfake),
     "nsfw": (NsfwEvidence, lambda e: Nsfw(is_detected=e.is_detected, score=e.score, version=e.version)),
-    "quality": (QualityEvidence, lambda e: Quality(is_detected=e.usable, score=e.score, issues=e.issues)),
+    # is_detected flags what a section looks for (AI, a deepfake, nudity): here, a quality problem
+    "quality": (QualityEvidence, lambda e: Quality(is_detected=not e.usable, score=e.score, issues=e.issues)),
     "reverse_search": (ReverseSearchEvidence, _reverse_search),
 }
 
@@ -223,8 +226,7 @@ def _section(report: Report, name: str) -> tuple[Status, BaseModel | None]:
     evidence = report.evidence(name, evidence_model)
     if evidence is None:  # the analyzer declined or failed: its status, its reason in the report
         return report.analyzers[name].status, None
-    section = build(evidence)
-    return ("processed" if section else "rejected"), section
+    return "processed", build(evidence)
 
 
 def translate(report: Report, requested: list[str]) -> dict:

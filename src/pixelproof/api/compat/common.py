@@ -8,6 +8,7 @@ from fastapi import Request
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
+from ...analyzers.faces import DeepfakeEvidence
 from ...errors import PixelproofError, TooSmall
 from ...pipeline import TOO_SMALL
 from ...report import Report
@@ -34,6 +35,13 @@ def require_score(report: Report) -> None:
         "no AI-generated probability for this image: no analyzer found decisive evidence and the pixel model"
         " gave no score" + (f" ({'; '.join(why)})" if why else "")
     )
+
+
+def face_score(found: DeepfakeEvidence) -> float:
+    """The highest P(synthetic) of the judged faces; 0 when no face was judged. Both vendors
+    answer a picture without faces with "nothing found", not an error, and their answer has
+    no field that could say more: how many faces were seen stays in the native report."""
+    return found.confidence if found.confidence is not None else 0.0
 
 
 @dataclass

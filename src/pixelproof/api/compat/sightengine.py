@@ -24,7 +24,7 @@ from ...storage import CreditsExhausted, Feedback, KeyInfo
 from ..analysis import analyze_image
 from ..analyze import split_names
 from ..errors import InvalidRequest, RateLimited
-from .common import NoScore, documented, read_form, require_score
+from .common import NoScore, documented, face_score, read_form, require_score
 
 PATHS = ("/1.0/",)
 router = APIRouter(prefix="/1.0", tags=["Sightengine-compatible"])
@@ -46,13 +46,6 @@ class ModelUnavailable(PixelproofError):
     http_status = 501
 
 
-class NoFace(PixelproofError):
-    """``deepfake`` scores faces; an image with none large enough to judge has no score."""
-
-    code = "no_face"
-    http_status = 422
-
-
 class RequestInfo(BaseModel):
     id: str
     timestamp: float
@@ -66,7 +59,9 @@ class MediaInfo(BaseModel):
 
 class TypeScores(BaseModel):
     ai_generated: float | None = Field(None, description="With models=genai: the fused verdict's P(AI).")
-    deepfake: float | None = Field(None, description="With models=deepfake: the highest P(synthetic) of the faces.")
+    deepfake: float | None = Field(
+        None, description="With models=deepfake: the highest P(synthetic) of the faces; 0 when none was judged."
+    )
 
 
 class CheckResponse(BaseModel):
@@ -100,7 +95,6 @@ _ERROR_TYPES = {
     RateLimited.code: "usage_limit",
     InvalidRequest.code: "argument_error",
     UnknownModel.code: "argument_error",
-    NoFace.code: "media_error",
     UrlRefused.code: "media_error",
     UrlFetchFailed.code: "media_error",
     "not_found": "request_error",
@@ -147,17 +141,13 @@ def _models(value: str | None) -> list[str]:
 
 
 def _deepfake(report: Report) -> float:
-    """The highest P(synthetic) of the judged faces, or the error that says why there is none."""
+    """The faces' score, 0 for "nothing found", or the error that says why the model could not run."""
     section = report.analyzers["deepfake"]
     if section.status == "rejected":
         raise ModelUnavailable(f"model 'deepfake' is not available on this server: {section.reason}")
     if section.status == "errored":
         raise NoScore(f"no deepfake score: the faces analyzer failed ({section.reason})")
-    found = report.evidence("deepfake", DeepfakeEvidence)
-    if found.confidence is None:
-        seen = f"{found.faces_found} found, all smaller" if found.faces_found else "none found"
-        raise NoFace(f"no deepfake score: it needs a face of at least {found.min_face_side} px ({seen})")
-    return found.confidence
+    return face_score(report.evidence("deepfake", DeepfakeEvidence))
 
 
 def _scores(report: Report, models: list[str]) -> TypeScores:
@@ -201,7 +191,7 @@ async def _check(
 _ERRORS = documented(
     Failure,
     *(400, 401, 402, 413, 415, 422, 429, 500, 501, 503),
-    s422="Corrupt image, or (deepfake) no face large enough to judge",
+    s422="Corrupt or too small image",
     s501="deepfake: this server has no trained face model",
     s503="No score for this image (e.g. the pixel model or the face detector is missing), the server is busy"
     " or the time budget ran out",
