@@ -3,10 +3,11 @@ only its endpoint points at a real `pixelproof serve`."""
 
 import csv
 import hashlib
+import re
+from pathlib import Path
 
 import httpx
 import pytest
-from sightengine.client import SightengineClient
 
 from pixelproof.analyzers.faces import HEAD_PATH
 from pixelproof.evaluation.runner import read_labeled
@@ -15,7 +16,11 @@ from .compat_support import ai_declared, image, image_host, new_key, pair, start
 from .conftest import pixelproof_cli
 from .shared import data_images
 
+SightengineClient = pytest.importorskip(
+    "sightengine.client", reason="the official client needs `pip install sightengine==1.4.0 requests`"
+).SightengineClient
 HAS_FACE_HEAD = HEAD_PATH.exists()  # the faces analyzer judges faces only with a trained head
+DOCS = Path(__file__).parents[1] / "docs" / "compatibility.md"
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +57,19 @@ def assert_failure(output: dict, kind: str, code: int) -> str:
     assert output["request"]["id"].startswith("req_") and output["request"]["operations"] == 0
     assert (output["error"]["type"], output["error"]["code"]) == (kind, code)
     return output["error"]["message"]
+
+
+def test_the_documented_client_lines_work_as_written(server, tmp_path, monkeypatch):
+    [snippet] = [b for b in re.findall(r"```python\n(.*?)```", DOCS.read_text(), re.S) if "SightengineClient" in b]
+    user, secret = pair(server.token)
+    filled = snippet.replace("http://HOST:8000", server.base_url).replace("API_USER", user)
+    (tmp_path / "picture.jpg").write_bytes(ai_declared("JPEG"))
+    monkeypatch.chdir(tmp_path)
+    run: dict = {}
+    exec(filled.replace("API_SECRET", secret), run)
+    assert run["output"]["status"] == "success" and run["output"]["type"] == {"ai_generated": 0.99}, run["output"]
+    assert run["feedback"]["status"] == "success", run["feedback"]
+    assert run["feedback"]["media"] == run["output"]["media"]
 
 
 def test_set_url_answers_with_the_verdict_probability(server):
