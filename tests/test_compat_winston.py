@@ -6,11 +6,9 @@ import json
 
 import httpx
 import pytest
-from PIL import Image
+from PIL import ExifTags, Image
 
-from pixelproof import __version__
-
-from .compat_support import DST, ai_declared, image, image_host, new_key, start_compat_server
+from .compat_support import DST, MIDJOURNEY_XMP, ai_declared, image, image_host, new_key, start_compat_server
 from .support_c2pa import AI_CREATED, c2pa_manifest, sign
 from .support_images import BY_NAME, photo_like, png, sd_script
 
@@ -27,6 +25,15 @@ def _gif() -> bytes:
     return buf.getvalue()
 
 
+def _dated_jpeg() -> bytes:
+    """Declared AI in its XMP, with the EXIF date the seed wants as ISO 8601."""
+    exif = Image.Exif()
+    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = "2011:01:13 14:33:39"
+    buf = io.BytesIO()
+    Image.new("RGB", (256, 256), (30, 60, 90)).save(buf, "JPEG", exif=exif, xmp=MIDJOURNEY_XMP.encode())
+    return buf.getvalue()
+
+
 FILES = {
     "/declared.png": ai_declared(),
     "/signed.jpg": _signed_jpeg(),
@@ -34,6 +41,7 @@ FILES = {
     "/plain.png": image(),
     "/small.png": ai_declared(size=(255, 300)),
     "/anim.gif": _gif(),
+    "/dated.jpg": _dated_jpeg(),
 }
 
 
@@ -46,6 +54,11 @@ def host():
 @pytest.fixture(scope="module")
 def server(start_server, tmp_path_factory):
     return start_compat_server(start_server, tmp_path_factory, "--max-upload-mb", "1")
+
+
+@pytest.fixture(scope="module")
+def models_server(start_server, tmp_path_factory, fetched_models):
+    return start_compat_server(start_server, tmp_path_factory, models=fetched_models)
 
 
 def detect(server, host: str, path: str, token: str | None = None, **body) -> httpx.Response:
@@ -75,7 +88,10 @@ def test_declared_ai_image_in_winstons_shape(server, host):
     assert report["media"]["sha256"]  # the answer was stored as a report
     assert (body["ai_probability"], body["human_probability"], body["score"]) == (0.99, 0.01, 1)
     assert body["ai_probability"] == report["verdict"]["ai_generated"]
-    assert (body["version"], body["mime_type"]) == (__version__, "image/png")
+    # no pixel model on this server: the version is that of the analyzer whose evidence decided
+    decided_by = report["verdict"]["decided_by"]
+    assert body["version"] == f"{decided_by}-{report['analyzers'][decided_by]['version']}"
+    assert body["mime_type"] == "image/png"
     assert body["exif"] == {  # the seed's keys, only where the metadata has them
         "Creator": "A. Painter",
         "CreditLine": "Example Press",
@@ -84,8 +100,39 @@ def test_declared_ai_image_in_winstons_shape(server, host):
         "Title": "Harbour at dusk",
     }
     assert body["c2pa"] is None
-    assert (body["ai_watermark_detected"], body["ai_watermark_issuers"]) == (False, [])
+    assert (body["ai_watermark_detected"], body["ai_watermark_issuers"]) == (False, {})  # the seed: an object
     assert (body["credits_used"], body["credits_remaining"]) == (300, None)  # an unlimited key
+
+
+def test_version_is_the_pixel_models_head_when_it_scored_the_image(models_server, host):
+    body = detect(models_server, host, "/plain.png").json()
+    pixels = newest_report(models_server)["analyzers"]["pixels"]["evidence"]
+    assert body["version"] == pixels["models"]["head"] and body["ai_probability"] == pixels["ai_probability"]
+
+
+def test_every_field_has_the_seeds_type(server, host):
+    """The seed's response: score an integer, probabilities numbers, version and mime_type text,
+    c2pa, exif and ai_watermark_issuers objects, ai_watermark_detected a boolean."""
+    body = detect(server, host, "/marked.png").json()
+    seed = {"score": int, "human_probability": float, "ai_probability": float, "version": str, "mime_type": str}
+    seed |= {"exif": dict, "ai_watermark_detected": bool, "ai_watermark_issuers": dict, "credits_used": int}
+    assert {name: type(body[name]) for name in seed} == seed
+    assert set(body) == set(seed) | {"c2pa", "credits_remaining"}
+
+
+def test_exif_dates_are_iso_8601(server, host):
+    body = detect(server, host, "/dated.jpg").json()
+    evidence = newest_report(server)["analyzers"]["metadata"]["evidence"]
+    assert evidence["iptc"]["date_created"] == "2011:01:13 14:33:39"  # the native report keeps EXIF's text
+    assert body["exif"]["DateCreated"] == "2011-01-13T14:33:39"
+
+
+def test_an_upload_is_told_to_send_json_with_a_url(server):
+    with server.client() as c:
+        response = c.post("/v2/image-detection", files={"file": ("photo.png", image())}, data={"version": "2"})
+    description = assert_error(response, 400, "invalid_request")
+    assert "JSON" in description and '"url"' in description and "no upload" in description
+    assert "dictionary" not in description
 
 
 def test_c2pa_manifests_in_winstons_fields(server, host):
@@ -107,7 +154,7 @@ def test_c2pa_manifests_in_winstons_fields(server, host):
 def test_invisible_watermark_fields(server, host):
     body = detect(server, host, "/marked.png").json()
     assert body["ai_watermark_detected"] is True
-    assert body["ai_watermark_issuers"] == [BY_NAME["sd-v1"].issuer]
+    assert body["ai_watermark_issuers"] == {BY_NAME["sd-v1"].issuer: True}
     assert body["ai_probability"] == 0.99
 
 

@@ -51,9 +51,14 @@ class Form:
     fields: dict[str, str] = field(default_factory=dict)
 
 
+def media_type(request: Request) -> str:
+    """The body's media type, without its parameters (``; charset=…``, ``; boundary=…``)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
 async def read_form(request: Request, file_field: str) -> Form:
     """A multipart (or URL-encoded) body: the one file named ``file_field`` and the text fields."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = media_type(request)
     if content_type not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         raise UnsupportedContentType(f"send multipart/form-data with the image as the '{file_field}' file")
     form = Form()

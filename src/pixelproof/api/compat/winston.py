@@ -5,14 +5,17 @@ Winston takes URLs only. A private deployment fetching from its own hosts lists 
 ``url_allow`` setting (``pixelproof serve --url-allow``); everything else private is refused.
 """
 
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ...analyzers.c2pa import Action, C2paEvidence, Manifest
 from ...analyzers.metadata import WINSTON_EXIF, MetadataEvidence
+from ...analyzers.pixels import PixelEvidence
 from ...analyzers.watermark import WatermarkEvidence
 from ...errors import MediaError, TooSmall, UrlFetchFailed, UrlRefused
 from ...media import decode
@@ -21,7 +24,7 @@ from ...settings import Settings
 from ..analysis import analyze_image
 from ..auth import ApiKey
 from ..errors import InvalidRequest
-from .common import documented, require_score
+from .common import documented, media_type, require_score
 
 PATHS = ("/v2/image-detection",)
 router = APIRouter(tags=["Winston AI-compatible"])
@@ -66,7 +69,9 @@ class DetectionResponse(BaseModel):
     score: int = Field(description="0 (AI) to 100 (human): 100 × (1 − P(AI)), rounded.")
     human_probability: float
     ai_probability: float
-    version: str = Field(description="The pixelproof version that made the report.")
+    version: str = Field(
+        description="The model behind the score: the pixel model's head version, or the deciding analyzer's."
+    )
     mime_type: str
     c2pa: WinstonC2pa | None = Field(description="null: no readable C2PA manifest store.")
     exif: dict[str, str | list[str]] | None = Field(
@@ -74,7 +79,9 @@ class DetectionResponse(BaseModel):
         " null when the metadata analyzer did not process the image."
     )
     ai_watermark_detected: bool | None = Field(description="null: the watermark analyzer did not process the image.")
-    ai_watermark_issuers: list[str] | None
+    ai_watermark_issuers: dict[str, bool] | None = Field(
+        description="Each detected issuer's name, true; {} for none; null as ai_watermark_detected."
+    )
     credits_used: int
     credits_remaining: int | None = Field(description="null: the key has no credit limit.")
 
@@ -142,11 +149,41 @@ def _c2pa(evidence: C2paEvidence | None) -> dict | None:
     return {"active_manifest": manifests.get(evidence.active_manifest), "manifests": manifests}
 
 
+_DATE_READERS = (  # a date alone (XMP, IPTC-IIM's 20110113), an XMP date-time, EXIF's, PNG text's (RFC 1123)
+    lambda v: date.fromisoformat(v).isoformat(),
+    lambda v: datetime.fromisoformat(v).isoformat(),
+    lambda v: datetime.strptime(v, "%Y:%m:%d %H:%M:%S").isoformat(),
+    lambda v: parsedate_to_datetime(v).isoformat(),
+)
+
+
+def _iso_date(value: str) -> str | None:
+    """The seed's ``DateCreated`` is ISO 8601, whichever metadata the date came from; None when
+    no reader understands it."""
+    for read in _DATE_READERS:
+        try:
+            return read(value.strip())
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
 def _exif(evidence: MetadataEvidence | None) -> dict | None:
     if evidence is None:
         return None
     fields = evidence.iptc.model_dump()
+    fields["date_created"] = fields["date_created"] and _iso_date(fields["date_created"])  # unreadable: left out
     return {winston: fields[ours] for winston, ours, _, _ in WINSTON_EXIF if fields[ours]}
+
+
+def _version(report: Report) -> str:
+    """Winston names its model version: ours is the pixel model's head when it scored the image;
+    else the analyzer whose evidence decided, with its version."""
+    pixels = report.evidence("pixels", PixelEvidence)
+    if pixels is not None:
+        return pixels.models.head
+    decided_by = report.verdict.decided_by  # set whenever there is a score
+    return f"{decided_by}-{report.analyzers[decided_by].version}"
 
 
 def translate(report: Report, credits_left: int | None) -> dict:
@@ -156,12 +193,12 @@ def translate(report: Report, credits_left: int | None) -> dict:
         score=round(100 * (1 - p)),
         human_probability=round(1 - p, 4),
         ai_probability=p,
-        version=report.pixelproof_version,
+        version=_version(report),
         mime_type=report.media.mime_type,
         c2pa=None,
         exif=None,
         ai_watermark_detected=watermark.ai_watermark_detected if watermark else None,
-        ai_watermark_issuers=watermark.ai_watermark_issuers if watermark else None,
+        ai_watermark_issuers=dict.fromkeys(watermark.ai_watermark_issuers, True) if watermark else None,
         credits_used=CREDITS_PER_IMAGE,
         credits_remaining=credits_left * CREDITS_PER_IMAGE if credits_left is not None else None,
     ).model_dump()
@@ -169,6 +206,17 @@ def translate(report: Report, credits_left: int | None) -> dict:
     body["c2pa"] = _c2pa(report.evidence("c2pa", C2paEvidence))
     body["exif"] = _exif(report.evidence("metadata", MetadataEvidence))
     return body
+
+
+def _json_only(request: Request) -> None:
+    """Winston takes a JSON body with the image's URL, never an upload: say so in its shape,
+    before the body's validation would answer in pydantic's words."""
+    sent = media_type(request)
+    if sent != "application/json":
+        raise InvalidRequest(
+            'send a JSON body {"url": "https://…", "version": "2"} with Content-Type: application/json:'
+            f" this endpoint fetches the image from its URL and takes no upload (got {sent or 'no content type'})"
+        )
 
 
 @router.post(
@@ -183,7 +231,9 @@ def translate(report: Report, credits_left: int | None) -> dict:
         s503="No score for this image (e.g. the pixel model is missing), the server is busy or the time budget ran out",
     ),
 )
-async def image_detection(request: Request, key: ApiKey, body: Annotated[DetectionRequest, Body()]) -> JSONResponse:
+async def image_detection(
+    request: Request, key: ApiKey, _: Annotated[None, Depends(_json_only)], body: Annotated[DetectionRequest, Body()]
+) -> JSONResponse:
     """Fetches the URL, analyzes the image and answers in Winston's shape. Costs one credit
     (Winston counts it as 300); 402 and nothing analyzed when the key has none left."""
     analyzed = await analyze_image(
