@@ -1,7 +1,7 @@
 """Sightengine-compatible ``/1.0/check.json`` (``models=genai``, ``deepfake``) and ``/1.0/feedback.json``.
 
 A thin translation of the report: ``type.ai_generated`` is the fused verdict's probability,
-``type.deepfake`` the faces analyzer's highest per-face probability.
+``type.deepfake`` the faces analyzer's highest per-face probability (0: no face judged).
 Credentials are the ``api_user`` / ``api_secret`` pair that ``pixelproof keys create`` prints
 (our key id and secret), sent as query or form fields like Sightengine's own.
 """
