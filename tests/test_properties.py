@@ -226,6 +226,20 @@ def png_header(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + ihdr + struct.pack(">I", zlib.crc32(ihdr))
 
 
+# Found by test_decode_returns_media_or_a_typed_error: a WebP whose EXIF chunk starts "LM\0*"
+# (a flipped bit of "MM\0*"). It decoded, then getexif raised SyntaxError in Media.rgb and in
+# generator_text, whichever asked first; decode now parses the EXIF once and a broken one reads
+# as none.
+BROKEN_EXIF_WEBP = (
+    b"RIFF\x82\x00\x00\x00WEBPVP8X\n\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00\\\x00\x00VP8 6\x00\x00\x00"
+    b"\xf0\x02\x00\x9d\x01*\x01\x00]\x00/\x9d\xe6\xf3y\xbf\xbf\xbf\xbf\x9f\x81\x9cKH\x17 \x00\x13`\xf2\\\x00\x00"
+    b"\xfe\xea\xe2E\xfcB\x9e\x8c\xba\xa1\xee]\xa7\"\xc3$\xab\xb1\x13\x00\x00EXIF&\x00\x00\x00LM\x00*\x00\x00\x00"
+    b"\x08\x00\x02\x01\x12\x00\x03\x00\x00\x00\x01\x00\x01\x00\x00\x011\x00\x02\x00\x00\x00\x01\x00\x00\x00\x00"
+    b"\x00\x00\x00\x00"
+)
+
+
+@example(data=BROKEN_EXIF_WEBP)
 @example(data=png_header(65_535, 65_535))
 @example(data=png_header(1, 1))
 @example(data=b"BM" + bytes(12) + (40).to_bytes(4, "little") + bytes(40))
@@ -297,6 +311,7 @@ def test_every_analyzer_answers_a_generated_image(engine, image):
     check_report(engine.analyze(data))  # the heatmap's bound is test_thin_images': its cells cost seconds here
 
 
+@example(data=BROKEN_EXIF_WEBP)
 @settings(PROFILE, max_examples=8 * SCALE)
 @given(data=mutated(kinds=("flip", "insert", "duplicate"), most=1))  # mutations that often still decode
 def test_every_analyzer_answers_whatever_a_mutated_file_decodes_to(engine, data):
