@@ -285,6 +285,8 @@ def check_report(report: Report) -> None:
             assert section.reason, name
         if section.status == "errored":
             assert not UNTYPED.match(section.reason), (name, section.reason)
+    for name in ("deepfake", "watermark"):  # --hypothesis-show-statistics: were the bounds exercised?
+        count(f"{name}: {report.analyzers[name].status}")
     deepfake = report.analyzers.get("deepfake")
     if deepfake and deepfake.status == "processed":
         assert 2 <= deepfake.evidence["detector_runs"] <= 2 + FACE_MAX_TILES
@@ -298,10 +300,19 @@ judged_sizes = st.one_of(
     st.tuples(st.integers(16, 96), st.integers(16, 96)),
     st.tuples(st.integers(16, 20), st.integers(16, 4000)),
     st.tuples(st.integers(16, 4000), st.integers(16, 20)),
+    st.tuples(st.integers(16, 24), st.integers(2800, 20_000)),  # over the watermark reader's 256² pixels
     st.tuples(st.integers(1, 15), st.integers(1, 200)),  # too small: declined with a reason
 )
 
 
+def saved(image: Image.Image, fmt: str) -> tuple[str, bytes]:
+    buf = io.BytesIO()
+    image.save(buf, fmt)
+    return fmt, buf.getvalue()
+
+
+# The draws rarely reach the watermark reader's 256² pixels: a strip that does, every time.
+@example(image=saved(pixels("RGB", 24, 12_000, 0, "noise"), "PNG"))
 @settings(PROFILE, max_examples=6 * SCALE)  # 1 to 4 s each (CLIP's four views), as the machine is loaded
 @given(image=encoded(judged_sizes))
 def test_every_analyzer_answers_a_generated_image(engine, image):
