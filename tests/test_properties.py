@@ -135,7 +135,8 @@ def _png_chunks(data: bytes) -> list[tuple[int, int]]:
 
 
 def huge_size(fmt: str, data: bytes, width: int, height: int) -> bytes:
-    """The file with its header claiming ``width`` × ``height`` (checksums kept valid)."""
+    """The file with its header claiming ``width`` × ``height`` (checksums kept valid); a TIFF's
+    first directory moved past the end instead, a WebP left as it is."""
     out = bytearray(data)
     if fmt == "PNG":
         out[16:24] = struct.pack(">II", width, height)
@@ -149,9 +150,6 @@ def huge_size(fmt: str, data: bytes, width: int, height: int) -> bytes:
         if sof:
             at = sof.start() + 2 + 5  # marker, length, precision
             out[at : at + 4] = struct.pack(">HH", min(height, 0xFFFF), min(width, 0xFFFF))
-    elif fmt == "WEBP" and out[12:16] == b"VP8L":
-        bits = (min(width, 1 << 14) - 1) | ((min(height, 1 << 14) - 1) << 14) | (int.from_bytes(out[21:25], "little") & ~((1 << 28) - 1))
-        out[21:25] = (bits & 0xFFFFFFFF).to_bytes(4, "little")
     elif fmt == "TIFF":
         out[4:8] = (2**31).to_bytes(4, "little" if out[:2] == b"II" else "big")  # first IFD far past the end
     return bytes(out)
