@@ -126,4 +126,16 @@ def _open(data: bytes, fmt: str, settings: Settings) -> Image.Image:
             raise CorruptMedia(f"not a readable {fmt.upper()} image: the file is truncated or corrupt") from None
         except Exception as exc:  # noqa: BLE001 - hostile bytes make decoders raise anything (RuntimeError…)
             raise CorruptMedia(f"cannot decode this {fmt} file: {exc}") from None
+        _parse_exif(image)
     return image
+
+
+def _parse_exif(image: Image.Image) -> None:
+    """Parse the EXIF block once, here. A broken one (a WebP's EXIF chunk whose TIFF header is
+    not "II*"/"MM*") raises SyntaxError from ``getexif`` only the first time: Pillow then
+    caches what it read (nothing). Asked here first, it reads as no EXIF to every analyzer,
+    instead of failing whichever analyzer happens to ask first."""
+    try:
+        image.getexif()
+    except Exception:  # noqa: BLE001 - a broken EXIF block is no reason to refuse the picture
+        pass
