@@ -164,6 +164,25 @@ def reports_locked(port: int, schema: str):
         lock.rollback()
 
 
+@contextmanager
+def first_analysis_holding_the_slot(server, token: str, postgres, db_url: str):
+    """An upload by ``token`` that has been analyzed and holds the only slot while its report
+    insert waits on the locked table; yields its future, which settles once the block ends."""
+
+    def analyze():
+        with server.client(token) as c:
+            return upload(c)
+
+    pool = ThreadPoolExecutor(1)
+    try:
+        with reports_locked(postgres.port, _schema(db_url)) as wait_for_inserts:
+            held = pool.submit(analyze)
+            wait_for_inserts(1)
+            yield held
+    finally:
+        pool.shutdown()
+
+
 def test_a_full_server_answers_503_and_a_busy_key_429(start_server, tmp_path_factory, postgres):
     """One analysis slot (a tiny memory budget), held by an analysis whose report cannot be stored yet."""
     db_url = postgres.fresh_url()
@@ -177,14 +196,7 @@ def test_a_full_server_answers_503_and_a_busy_key_429(start_server, tmp_path_fac
     )
     first, other = new_key(server, "--credits", "5"), new_key(server, "--credits", "5")
 
-    def analyze_first():
-        with server.client(first) as c:
-            return upload(c)
-
-    pool = ThreadPoolExecutor(1)
-    with reports_locked(postgres.port, _schema(db_url)) as wait_for_inserts:
-        held = pool.submit(analyze_first)
-        wait_for_inserts(1)  # the first analysis is done and holds the only slot
+    with first_analysis_holding_the_slot(server, first, postgres, db_url) as held:
         with server.client(first) as c:
             busy_key = upload(c)
             native_error(busy_key, 429, "rate_limited")  # its key is at its 1 analysis at once
@@ -198,7 +210,6 @@ def test_a_full_server_answers_503_and_a_busy_key_429(start_server, tmp_path_fac
         assert not held.done()
         assert (credits(server, first), credits(server, other)) == (4, 5)  # the refused paid nothing
     assert held.result().status_code == 200  # the lock is gone: the held report is stored
-    pool.shutdown()
     with server.client() as c:
         assert len(c.get("/v1/reports").json()["reports"]) == 1
 
@@ -226,19 +237,11 @@ def test_work_for_a_client_that_hung_up_is_abandoned(start_server, tmp_path_fact
     server = start(start_server, tmp_path_factory, ("--db", db_url), memory_budget_mb=1)
     first, gone = new_key(server), new_key(server, "--credits", "5")
 
-    def analyze_first():
-        with server.client(first) as c:
-            return upload(c)
-
-    pool = ThreadPoolExecutor(1)
-    with reports_locked(postgres.port, _schema(db_url)) as wait_for_inserts:
-        held = pool.submit(analyze_first)
-        wait_for_inserts(1)
+    with first_analysis_holding_the_slot(server, first, postgres, db_url) as held:
         sock = _send_upload(server, gone, "hung-up")
         eventually(lambda: credits(server, gone) == 4, "the request charged, waiting for the slot")
         sock.close()
     assert held.result().status_code == 200
-    pool.shutdown()
     eventually(lambda: credits(server, gone) == 5, "the abandoned request refunded")
     with server.client() as c:
         assert c.get("/v1/reports", params={"external_id": "hung-up"}).json()["reports"] == []
