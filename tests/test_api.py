@@ -22,6 +22,7 @@ from PIL import Image
 from pixelproof import errors as core_errors
 from pixelproof.analyzers.registry import UnknownAnalyzer
 from pixelproof.api import errors as api_errors
+from pixelproof.api.reports import MAX_OFFSET
 from pixelproof.errors import PixelproofError
 from pixelproof.settings import HARD_MAX_PIXELS, Settings
 from pixelproof.storage import CreditsExhausted, Store
@@ -103,6 +104,9 @@ def test_report_is_retrievable_by_id_and_external_id(client):
     page = client.get("/v1/reports", params={"external_id": external_id, "limit": 1, "offset": 1}).json()
     assert [r["id"] for r in page["reports"]] == [first["id"]]
     assert (page["limit"], page["offset"]) == (1, 1)
+    # Past SQL's BIGINT an offset overflowed the database driver: a 500 before (tests/test_schema.py).
+    assert client.get("/v1/reports", params={"offset": MAX_OFFSET}).json()["reports"] == []
+    _error(client.get("/v1/reports", params={"offset": MAX_OFFSET + 1}), 422, "invalid_request")
 
 
 def test_concurrent_uploads_are_all_analyzed_and_stored(server):
