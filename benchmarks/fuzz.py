@@ -79,7 +79,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         server = start_server(["--data-dir", folder], Path(folder) / "serve.log")
         try:
-            warm_up(server, originals["JPEG"][0])
+            warm_up(server, originals["JPEG"][0], only=args.only)
             with httpx.Client(base_url=server.base_url, timeout=300) as client:
 
                 def post(item: tuple[str, bytes]) -> tuple[str, httpx.Response]:
