@@ -64,6 +64,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--concurrency", type=int, default=2, help="requests in flight")
     parser.add_argument("--only", default="", help="comma-separated analyzers (default: all)")
+    parser.add_argument("--time-budget", type=float, help="the server's time_budget_s (default: its own, 30 s)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     originals = bases(rng)
@@ -77,7 +78,8 @@ def main() -> None:
 
     print(machine())
     with tempfile.TemporaryDirectory() as folder:
-        server = start_server(["--data-dir", folder], Path(folder) / "serve.log")
+        env = {"PIXELPROOF_TIME_BUDGET_S": str(args.time_budget)} if args.time_budget else {}
+        server = start_server(["--data-dir", folder], Path(folder) / "serve.log", env=env)
         try:
             warm_up(server, originals["JPEG"][0], only=args.only)
             with httpx.Client(base_url=server.base_url, timeout=300) as client:
