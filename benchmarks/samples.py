@@ -3,8 +3,6 @@ server accepts, and the hostile shapes of issue 14."""
 
 import io
 import random
-import struct
-import zlib
 
 import numpy as np
 import pillow_heif
@@ -36,21 +34,6 @@ def encode(image: Image.Image, fmt: str, **options) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, fmt, **options)
     return buffer.getvalue()
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def png_bomb(width: int, height: int) -> bytes:
-    """A few hundred bytes whose header claims ``width`` × ``height`` pixels."""
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 4096))
-        + _png_chunk(b"IEND", b"")
-    )
 
 
 def thin_strip(width: int, height: int) -> bytes:
