@@ -14,7 +14,7 @@ h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.2em; margin-top
 table { border-collapse: collapse; margin: 0.6em 0 1.2em; font-variant-numeric: tabular-nums; }
 h3 { font-size: 1em; margin: 1.2em 0 0; }
 th, td { border: 1px solid #d0d7de; padding: 0.25em 0.7em; text-align: left; }
-td.num { text-align: right; } thead th { background: #f6f8fa; }
+.num { text-align: right; } thead th { background: #f6f8fa; }
 .warnings { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; padding: 0.6em 1.2em; }
 .figures { display: flex; flex-wrap: wrap; gap: 1em; } figure { margin: 0; } img { max-width: 100%; border: 1px solid #d0d7de; }
 """
@@ -23,13 +23,15 @@ td.num { text-align: right; } thead th { background: #f6f8fa; }
 NUMBER = re.compile(r"[\d.–!]+")  # 0.912, 0.871–0.948, 0.350!, 12, and "–" for none
 
 
-def _cell(text: str) -> str:
-    return f'<td class="num">{escape(text)}</td>' if NUMBER.fullmatch(text) else f"<td>{escape(text)}</td>"
+def _cell(tag: str, text: str, numeric: bool) -> str:
+    return f'<{tag} class="num">{escape(text)}</{tag}>' if numeric else f"<{tag}>{escape(text)}</{tag}>"
 
 
 def _table(table: Table) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in table.header)
-    body = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in table.rows)
+    """Numbers right-aligned, so that their digits line up; a column of numbers has its heading on the right too."""
+    numeric = [bool(table.rows) and all(NUMBER.fullmatch(row[i]) for row in table.rows) for i in range(len(table.header))]
+    head = "".join(_cell("th", h, numeric[i]) for i, h in enumerate(table.header))
+    body = "".join("<tr>" + "".join(_cell("td", c, bool(NUMBER.fullmatch(c))) for c in row) + "</tr>" for row in table.rows)
     return f"<h3>{escape(table.title)}</h3><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 

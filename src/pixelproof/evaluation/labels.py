@@ -45,7 +45,8 @@ def readings(written: Iterable[str]) -> list[dict]:
 
 def describe(rows: list[dict]) -> str:
     """``labels: 'fake' → ai (12 images), 'human' → real (10)``"""
-    parts = [
-        f"{row['written']!r} → {row['read_as']} ({row['images']}{' images' if i == 0 else ''})" for i, row in enumerate(rows)
-    ]
+    parts = []
+    for i, row in enumerate(rows):
+        unit = "" if i else " image" if row["images"] == 1 else " images"  # the first count says what it counts
+        parts.append(f"{row['written']!r} → {row['read_as']} ({row['images']}{unit})")
     return "labels: " + ", ".join(parts)
