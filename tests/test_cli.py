@@ -60,7 +60,8 @@ def _scored(n_ai: int, n_real: int) -> dict:
     result = VariantResult("as-is")
     for i in range(n_ai + n_real):
         label = int(i < n_ai)
-        result.items.append(LabeledImage(Path(f"{i}.png"), label, ("sdxl", "dalle")[i % 2] if label else "camera", "fake" if label else "human"))
+        group, written = (("sdxl", "dalle")[i % 2], "fake") if label else ("camera", "human")
+        result.items.append(LabeledImage(Path(f"{i}.png"), label, group, written))
         result.scores.append(float(np.clip(rng.normal(0.7 if label else 0.3, 0.2), 0, 1)))
     return {"as-is": result}
 
@@ -70,7 +71,8 @@ def _write(tmp_path, band, capsys, **files):
     from pixelproof.evaluation.labels import readings
 
     raw = _scored(40, 12)
-    meta = {"command": "pixelproof eval set/", "version": __version__, "date": "2026-12-08T00:00:00+00:00", "target": "set", "score": "verdict"}
+    meta = {"command": "pixelproof eval set/", "version": __version__, "date": "2026-12-08T00:00:00+00:00"}
+    meta |= {"target": "set", "score": "verdict"}
     write_results(raw, band, 200, meta, readings(i.written for i in raw["as-is"].items), **files)
     return capsys.readouterr().out
 
@@ -84,7 +86,8 @@ def test_eval_report_is_one_html_file_with_its_figures_inside(tmp_path, capsys):
     written = sorted(p.name for p in (tmp_path / "plots").iterdir())
     assert written == ["reliability.png", "roc.png", "scores-by-class.png", "scores-by-group-as-is.png"]
     assert "src=\"http" not in page and "<link" not in page  # nothing fetched when opened
-    for text in ("pixelproof eval set/", __version__, "2026-12-08", "labels: &#x27;fake&#x27; → ai (40 images)", "needs ≥ 100 real images (negatives), have 12"):
+    labels_line = "labels: &#x27;fake&#x27; → ai (40 images), &#x27;human&#x27; → real (12)"
+    for text in ("pixelproof eval set/", __version__, "2026-12-08", labels_line, "needs ≥ 100 real images (negatives)"):
         assert text in page
     assert "Confusion matrix, as-is: AI when P(AI) ≥ 0.700, real when < 0.300, uncertain between" in out
     assert "as-is: TPR at 1 % FPR needs ≥ 100 real images (negatives), have 12" in out

@@ -43,23 +43,44 @@ def _write_per_image(path: Path, raw: dict[str, VariantResult]) -> None:
 
 def eval_command(
     target: Annotated[
-        Path, typer.Argument(metavar="FOLDER|CSV", help="Folder with ai/ and real/ sub-folders (or fake/, human/, 1/, 0/...), or a CSV with path,label[,group].")
+        Path,
+        typer.Argument(
+            metavar="FOLDER|CSV",
+            help="Folder with ai/ and real/ sub-folders (or fake/, human/, 1/, 0/...), or a CSV with path,label[,group].",
+        ),
     ],
     variants: Annotated[
         str, typer.Option(metavar="NAMES", help="Comma-separated: as-is, stripped, degraded, and the stress test frame (a video still).")
     ] = ",".join(VARIANTS),
-    score: Annotated[str, typer.Option(metavar="verdict|pixels", help="`verdict` (the fused product answer) or `pixels` (the pixel model alone).")] = "verdict",
+    score: Annotated[
+        str, typer.Option(metavar="verdict|pixels", help="`verdict` (the fused product answer) or `pixels` (the pixel model alone).")
+    ] = "verdict",
     threshold: Annotated[
         float | None,
-        typer.Option(metavar="P", min=0.0, max=1.0, help="Call AI when P(AI) >= P (confusion matrix, precision/recall/F1, FPR, per-group rates) instead of the shipped ai/uncertain/real band."),
+        typer.Option(
+            metavar="P",
+            min=0.0,
+            max=1.0,
+            help="Call AI when P(AI) >= P (confusion matrix, precision/recall/F1, FPR, per-group rates) "
+            "instead of the shipped ai/uncertain/real band.",
+        ),
     ] = None,
-    resamples: Annotated[int, typer.Option(metavar="N", min=0, help="Bootstrap resamples for the 95 % intervals (0: none).")] = RESAMPLES,
+    resamples: Annotated[
+        int, typer.Option(metavar="N", min=0, help="Bootstrap resamples for the 95 % intervals (0: none).")
+    ] = RESAMPLES,
     json_out: Annotated[Path | None, typer.Option("--json", metavar="FILE", help="Write all metrics here as JSON.")] = None,
     per_image: Annotated[Path | None, typer.Option(metavar="FILE", help="Write every image's score per variant to this CSV.")] = None,
-    plots: Annotated[Path | None, typer.Option(metavar="DIR", help="Write the ROC curve, reliability diagram and score histograms here as PNG (needs pixelproof[eval]).")] = None,
-    report: Annotated[Path | None, typer.Option(metavar="FILE", help="Write one self-contained HTML report: tables, warnings and figures (needs pixelproof[eval]).")] = None,
+    plots: Annotated[
+        Path | None,
+        typer.Option(metavar="DIR", help="Write the ROC curve, reliability diagram and score histograms as PNG (needs pixelproof[eval])."),
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="Write one self-contained HTML report: tables, warnings and figures (needs pixelproof[eval])."),
+    ] = None,
 ) -> None:
-    """Score labelled images with the shipped engine: AUC and TPR at 1 %/5 % FPR with 95 % intervals, the confusion matrix, precision/recall/F1 and per-group rates."""
+    """Score labelled images with the shipped engine: AUC and TPR at 1 %/5 % FPR with 95 % intervals,
+    the confusion matrix, precision/recall/F1 and per-group rates."""
     chosen = tuple(v.strip() for v in variants.split(",") if v.strip())
     unknown = set(chosen) - set(ALL_VARIANTS)
     if unknown or score not in ("verdict", "pixels"):
@@ -125,5 +146,6 @@ def write_results(
             for name, png in pngs.items():
                 (plots / name).write_bytes(png)
         if report:
-            page = html_report.render(title=f"pixelproof eval: {Path(meta['target']).name}", meta=meta, notes=notes, tables=tables, warnings=warnings, figures=pngs)
+            title = f"pixelproof eval: {Path(meta['target']).name}"
+            page = html_report.render(title=title, meta=meta, notes=notes, tables=tables, warnings=warnings, figures=pngs)
             report.write_text(page, encoding="utf-8")

@@ -42,7 +42,12 @@ def sample_warnings(labels: np.ndarray) -> list[dict]:
         if n_real < needs:
             why = f"with fewer, no real image may be flagged, so this is TPR at 0 % FPR, not {fpr * 100:g} %"
             found.append(_warning(key, f"TPR at {fpr * 100:g} % FPR", needs, n_real, "real images (negatives)", why))
-    for key, title, have, of in (("auc", "AUC", min(n_ai, n_real), "images of each class"), ("recall", "Recall", n_ai, "AI images"), ("fpr", "FPR", n_real, "real images")):
+    per_class = (
+        ("auc", "AUC", min(n_ai, n_real), "images of each class"),
+        ("recall", "Recall", n_ai, "AI images"),
+        ("fpr", "FPR", n_real, "real images"),
+    )
+    for key, title, have, of in per_class:
         if have < MIN_PER_CLASS:
             why = "below that, sampling alone can move it by ±0.1 or more"
             found.append(_warning(key, title, MIN_PER_CLASS, have, of, why))

@@ -85,9 +85,15 @@ def precision_recall_f1(matrix: dict) -> dict[str, float]:
 def calibration(labels: np.ndarray, scores: np.ndarray, bins: int = 10) -> list[dict]:
     """Per equal-width bin of P(AI): its images, their mean P(AI) and the share that is AI."""
     labels, scores = np.asarray(labels, bool), np.asarray(scores, float)
-    which = np.minimum((scores * bins).astype(int), bins - 1)
+    which = np.clip((scores * bins).astype(int), 0, bins - 1)
     return [
-        {"low": b / bins, "high": (b + 1) / bins, "n": int(n), "mean_p": float(scores[which == b].mean()), "ai_share": float(labels[which == b].mean())}
+        {
+            "low": b / bins,
+            "high": (b + 1) / bins,
+            "n": int(n),
+            "mean_p": float(scores[which == b].mean()),
+            "ai_share": float(labels[which == b].mean()),
+        }
         for b in range(bins)
         if (n := (which == b).sum())
     ]

@@ -81,7 +81,8 @@ def figures(results: dict[str, VariantResult], band: tuple[float, float]) -> dic
         for fpr in AT_FPR.values():
             ax.axvline(fpr, color="#999999", lw=0.6, ls=":")
         ax.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls="--", label="chance")
-        ax.set(title="ROC curve (dotted: 1 % and 5 % FPR)", xlabel="false positive rate (real flagged)", ylabel="true positive rate (AI caught)")
+        ax.set(title="ROC curve (dotted: 1 % and 5 % FPR)", xlabel="false positive rate (real flagged)")
+        ax.set_ylabel("true positive rate (AI caught)")
         ax.legend(loc="lower right", fontsize=8)
     with _figure(out, "reliability.png", nrows=2, figsize=(5.5, 6), height_ratios=(3, 1), sharex=True) as (_, (ax, counts)):
         ax.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls="--", label="perfectly calibrated")
