@@ -36,11 +36,8 @@ def parse_label(word: str, where: str) -> int:
 
 def readings(written: Iterable[str]) -> list[dict]:
     """Each label as written, the class it was read as and how many images carry it."""
-    counts = Counter(written)
-    return [
-        {"written": word, "read_as": CLASS_NAMES[parse_label(word, "label")], "images": n}
-        for word, n in sorted(counts.items(), key=lambda item: (-WORDS[item[0].strip().lower()], item[0]))
-    ]
+    rows = [{"written": word, "read_as": CLASS_NAMES[WORDS[word.strip().lower()]], "images": n} for word, n in Counter(written).items()]
+    return sorted(rows, key=lambda row: (row["read_as"] != "ai", row["written"]))  # AI first
 
 
 def describe(rows: list[dict]) -> str:

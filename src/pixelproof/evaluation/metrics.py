@@ -17,6 +17,7 @@ import numpy as np
 
 AT_FPR = {"tpr_at_1pct_fpr": 0.01, "tpr_at_5pct_fpr": 0.05}  # the fixed operating points reported
 
+
 def auc(labels: np.ndarray, scores: np.ndarray) -> float:
     """Area under the ROC curve (Mann-Whitney U, ties counted half)."""
     labels, scores = np.asarray(labels, bool), np.asarray(scores, float)
@@ -58,7 +59,7 @@ def balanced_accuracy(labels: np.ndarray, scores: np.ndarray, threshold: float) 
 
 
 def calls(scores: np.ndarray, band: tuple[float, float]) -> np.ndarray:
-    """"ai", "uncertain" or "real" per score, by the verdict's rule."""
+    """Each score's call, "ai", "uncertain" or "real", by the verdict's rule."""
     low, high = band
     scores = np.asarray(scores, float)
     return np.where(scores >= high, "ai", np.where(scores < low, "real", "uncertain"))

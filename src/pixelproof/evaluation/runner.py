@@ -1,8 +1,8 @@
 """Score a labelled image set through the real engine, in every evaluation variant.
 
 Anyone can point this at their own images (a folder with ``ai/`` and ``real/`` inside, or a
-CSV with ``path,label``; labels.py lists the other words accepted) and check our accuracy claims with the product as shipped, not
-with the training code.
+CSV with ``path,label``; labels.py lists the other words accepted) and check our accuracy
+claims with the product as shipped, not with the training code.
 """
 
 import csv
@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import PixelproofError
 from ..pipeline import Engine
-from .confidence import intervals, sample_warnings
+from .confidence import RESAMPLES, intervals, sample_warnings
 from .labels import BadLabelSet, is_label, parse_label
 from .metrics import summary
 from .variants import VARIANTS, variant
@@ -109,7 +109,7 @@ def score_all(
     return results
 
 
-def metrics(result: VariantResult, threshold: float, band: tuple[float, float] | None, resamples: int = 1000) -> dict:
+def metrics(result: VariantResult, threshold: float, band: tuple[float, float] | None, resamples: int = RESAMPLES) -> dict:
     """The summary, its bootstrap 95 % intervals and the warnings about too few examples."""
     labels = np.array([i.label for i in result.items], dtype=bool)
     scores = np.array(result.scores, float)
