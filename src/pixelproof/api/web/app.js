@@ -21,9 +21,9 @@ const ANALYZERS = {
   quality: "Image quality",
   nsfw: "Nudity",
 };
-// Where a refusal means the server lacks a model, not that this image did not fit: the reason is
-// for whoever runs the server, not for the person asking.
-const SETUP_REFUSALS = new Set(["deepfake"]);
+// A reason that tells someone to run a command (a missing model, an empty index) is addressed to
+// whoever runs the server, not to the person asking about an image.
+const forOperator = (reason) => /`|\brun\b/.test(reason);
 const FAMILIES = {
   openai: "OpenAI (DALL·E, GPT image)", google: "Google (Imagen, Gemini)", midjourney: "Midjourney",
   stable_diffusion: "Stable Diffusion", flux: "FLUX", gan: "GAN", other: "Another generator", unknown: "Unknown",
@@ -329,8 +329,8 @@ const FINDINGS = {
   reverse_search: (e) => [el("li", { class: "finding" }, el("ol", { class: "matches", "aria-label": "Matches" }, ...e.matches.map(matchItem)))],
 };
 
-function statusItem(name, section) {
-  if (section.status === "rejected" && SETUP_REFUSALS.has(name)) return finding("Not available on this server.");
+function statusItem(section) {
+  if (forOperator(section.reason || "")) return finding("Not available on this server.");
   const text = section.status === "rejected" ? `Did not apply: ${section.reason}` : `Could not run: ${section.reason}`;
   return el("li", { class: `quiet ${section.status}` }, text);
 }
@@ -343,7 +343,7 @@ function analyzerSection(name, section) {
   if (name === "reverse_search" && !hasMatches(section)) return null;
   const signals = [...section.signals].sort((a, b) => STRENGTH_ORDER[a.strength] - STRENGTH_ORDER[b.strength]);
   const items = signals.map(signalItem);
-  if (section.status !== "processed") items.push(statusItem(name, section));
+  if (section.status !== "processed") items.push(statusItem(section));
   else if (FINDINGS[name]) items.push(...FINDINGS[name](section.evidence));
   if (!items.length) items.push(el("li", { class: "quiet" }, "Nothing to report."));
   return el("section", { class: "group", "data-analyzer": name }, el("h3", {}, analyzerName(name)), el("ul", { class: "signals" }, ...items));
