@@ -190,7 +190,7 @@ def test_upload_shows_verdict_evidence_and_the_c2pa_chain(page, web_server):
     expect(page.locator("#verdict-score")).to_have_text("AI probability 0.99")
     expect(page.locator("#generator")).to_contain_text("OpenAI")
     expect(page.locator("#decided-by")).to_have_text("Content Credentials (C2PA)")
-    expect(page.locator("#verdict-why")).to_contain_text("Decided by c2pa")
+    expect(page.locator("#verdict-why")).to_contain_text("Decided by Content Credentials (C2PA): ")
     provenance = page.locator('.group[data-analyzer="c2pa"]')
     expect(provenance.locator(".signal.ai")).to_contain_text("GPT-4o")
     expect(provenance.locator(".pill")).to_have_text("Points to AI · decisive")
@@ -386,7 +386,6 @@ PLAIN_NAMES = {
     "watermark": "Invisible watermark",
     "generator_text": "Generator text",
     "metadata": "Camera and file metadata",
-    "exiftool": "More file metadata (ExifTool)",
     "pixels": "Pixels (AI image model)",
     "deepfake": "Faces (deepfake check)",
     "reverse_search": "Seen before",

@@ -5,6 +5,7 @@
 const $ = (id) => document.getElementById(id);
 const KEY_STORAGE = "pixelproof.apiKey";
 const HISTORY_SIZE = 20;
+const PAGE_TITLE = document.title;
 
 const LABELS = { ai: "AI-generated", human: "Not AI-generated", uncertain: "Uncertain" };
 // Plain names for the analyzers, in the order their evidence is shown: what the file says about
@@ -14,7 +15,6 @@ const ANALYZERS = {
   watermark: "Invisible watermark",
   generator_text: "Generator text",
   metadata: "Camera and file metadata",
-  exiftool: "More file metadata (ExifTool)",
   pixels: "Pixels (AI image model)",
   deepfake: "Faces (deepfake check)",
   reverse_search: "Seen before",
@@ -179,7 +179,7 @@ function clearReport() {
   $("result").hidden = true;
   currentId = null;
   history.replaceState(null, "", location.pathname);
-  document.title = "pixelproof: was this image made by AI?";
+  document.title = PAGE_TITLE;
   markCurrent();
 }
 
@@ -250,7 +250,9 @@ function showVerdict(report) {
     probabilities.length ? el("span", { class: "muted small block" }, probabilities.map(([f, q]) => `${familyName(f)} ${fixed(q)}`).join(" · ")) : null,
   );
   $("decided-by").textContent = v.decided_by ? analyzerName(v.decided_by) : "Nothing decisive";
-  $("verdict-why").textContent = v.explanation[0] || "";
+  // The explanation names the deciding analyzer as the API does; the page says its plain name.
+  const why = v.explanation[0] || "";
+  $("verdict-why").textContent = v.decided_by ? why.replace(`Decided by ${v.decided_by}`, `Decided by ${analyzerName(v.decided_by)}`) : why;
 }
 
 function showImage(report) {
