@@ -5,8 +5,9 @@ import io
 import pytest
 from PIL import Image
 
-from pixelproof.analyzers import Analyzer, Evidence, GeneratorGuess, Signal, UnknownAnalyzer, register
+from pixelproof.analyzers import Analyzer, UnknownAnalyzer, register
 from pixelproof.analyzers import registry
+from pixelproof.evidence import Evidence, GeneratorGuess, Signal
 from pixelproof.fusion import fuse
 from pixelproof.pipeline import Engine
 

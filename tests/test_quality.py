@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from pixelproof.analyzers import Signal
+from pixelproof.evidence import Signal
 from pixelproof.analyzers.quality import MAX_WIDEN, QualityAnalyzer, QualityEvidence, jpeg_quality
 from pixelproof.fusion import fuse
 from pixelproof.media import decode

@@ -22,8 +22,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ..evidence import Evidence, GeneratorGuess, Signal
 from ..media import Media
-from .base import Analyzer, Evidence, GeneratorGuess, Signal
+from .base import Analyzer
 from .c2pa_locate import locate
 from .c2pa_trust import C2paTrustError, TrustAnchor, TrustSource, load_trust
 from .families import UNKNOWN, family_for

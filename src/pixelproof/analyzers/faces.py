@@ -26,12 +26,13 @@ import numpy as np
 from PIL import Image
 from pydantic import BaseModel
 
+from ..evidence import Evidence, Signal
 from ..media import Media
 from ..models import ARTIFACTS, load_path
+from ..models.clip import BACKBONE, load_backbone, native_crop
 from ..models.numerics import require
-from .base import Analyzer, Evidence, NotApplicable, Signal
+from .base import Analyzer, NotApplicable
 from .blazeface import Face, FaceDetector
-from .pixels_features import BACKBONE, load_backbone, native_crop
 from .pixels_head import Linear
 from .registry import register
 

@@ -19,8 +19,9 @@ import numpy as np
 from PIL import ExifTags
 from pydantic import BaseModel, Field
 
+from ..evidence import Evidence, GeneratorGuess, Signal
 from ..media import Media
-from .base import Analyzer, Evidence, GeneratorGuess, Signal
+from .base import Analyzer
 from .carriers import MAX_TEXT_BYTES, TextChunk, decode_user_comment, parse_xmp, png_text_chunks, xmp_packet
 from .families import UNKNOWN, family_for
 from .registry import register

@@ -14,9 +14,10 @@ from typing import Any, Literal
 from PIL import ExifTags, IptcImagePlugin
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..evidence import Evidence, GeneratorGuess, Signal, Strength
 from ..media import Media
 from ..settings import Settings
-from .base import Analyzer, Evidence, GeneratorGuess, Signal, Strength
+from .base import Analyzer
 from .carriers import XmpProperties, decode_user_comment, parse_xmp, png_text_chunks, xmp_packet
 from .exiftool import ExifTool, ExifToolError
 from .families import family_for

@@ -19,11 +19,12 @@ import io
 import numpy as np
 from PIL import Image
 
+from ..evidence import Evidence
 from ..media import Media
 from ..models import ARTIFACTS, load_path
 from ..models.numerics import require
 from ..models.runtime import cpu_session
-from .base import Analyzer, Evidence
+from .base import Analyzer
 from .registry import register
 
 MODEL = "open-nsfw"

@@ -12,11 +12,12 @@ from typing import Literal
 from pydantic import BaseModel
 from PIL import Image
 
+from ..evidence import Evidence, GeneratorGuess, Signal
 from ..media import Media
 from ..models import ARTIFACTS
+from ..models.clip import BACKBONE, VIEWS, grid_crops, load_backbone, media_tokens
 from ..models.numerics import NumericsMismatch
-from .base import Analyzer, Evidence, GeneratorGuess, Signal
-from .pixels_features import BACKBONE, VIEWS, grid_crops, load_backbone, media_tokens
+from .base import Analyzer
 from .pixels_head import check, load_head
 from .registry import register
 

@@ -40,8 +40,9 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
+from ..evidence import Evidence, Signal
 from ..media import Media, window
-from .base import Analyzer, Evidence, Signal
+from .base import Analyzer
 from .registry import register
 
 Issue = Literal["small", "heavily_compressed", "blurry", "noisy", "overexposed", "underexposed"]

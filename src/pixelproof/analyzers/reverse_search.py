@@ -11,10 +11,11 @@ model only the hashes are searched, and the evidence says why.
 
 import threading
 
+from ..evidence import Evidence, Signal
 from ..index import Corpus, Embedder, Match, database_exists, indexed_image, open_embedder, query_views
 from ..index.corpus import SIMILAR_MIN
 from ..media import Media
-from .base import Analyzer, Evidence, NotApplicable, Signal
+from .base import Analyzer, NotApplicable
 from .registry import register
 
 HOW_TO_ADD = "add images with `pixelproof index add PATH...`, or set PIXELPROOF_INDEX_ANALYZED=true"

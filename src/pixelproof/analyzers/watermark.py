@@ -29,8 +29,9 @@ import numpy as np
 from PIL import ExifTags, Image
 from pydantic import BaseModel
 
+from ..evidence import Evidence, GeneratorGuess, Signal
 from ..media import Media
-from .base import Analyzer, Evidence, GeneratorGuess, NotApplicable, Signal
+from .base import Analyzer, NotApplicable
 from .dwtdct import MAX_TILES, TILE, ArrayType, ColourOrder, Votes, read_votes, row_step
 from .registry import register
 

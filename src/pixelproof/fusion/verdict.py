@@ -13,17 +13,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ..analyzers import Signal
+from ..evidence import Generator, Signal
 
 DECISIVE_AI = 0.99
 DECISIVE_HUMAN = 0.01
-
-
-class Generator(BaseModel):
-    family: str = "unknown"
-    probabilities: dict[str, float] = Field(default_factory=dict)
-    detail: str | None = None
-    source: str | None = None  # the analyzer that named it
 
 
 class Verdict(BaseModel):

@@ -7,7 +7,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, Field
 
 from .. import __version__
-from ..analyzers import Evidence, Signal
+from ..evidence import Evidence, Signal
 from ..fusion import Verdict
 from ..media import MediaMeta
 
