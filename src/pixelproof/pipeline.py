@@ -8,9 +8,11 @@ import threading
 import time
 
 from .analyzers import Analyzer, NotApplicable, available, select
+from .analyzers.reverse_search import ReverseSearchEvidence
 from .budget import Budget
 from .errors import PixelproofError
 from .fusion import fuse
+from .index import Corpus, Embedder, indexed_image, open_embedder
 from .media import Media, decode
 from .report import AnalyzerSection, Report, Timings
 from .settings import Settings
@@ -30,6 +32,7 @@ class Engine:
         self.settings = settings or Settings()
         self._instances: dict[str, Analyzer] = {}
         self._lock = threading.Lock()
+        self._index: tuple[Corpus, Embedder | None] | None = None  # opened at the first image to add
 
     def analyzer(self, name: str) -> Analyzer:
         with self._lock:
@@ -59,7 +62,9 @@ class Engine:
         start = time.perf_counter()
         media = decode(data, self.settings)
         decode_ms = _ms(start)
-        return self._report(media, names, options, decode_ms, start, external_id, budget)
+        report = self._report(media, names, options, decode_ms, start, external_id, budget)
+        self._add_to_index(media, report)
+        return report
 
     def _report(
         self, media: Media, names: list[str], options: dict, decode_ms: float, start: float, external_id, budget
@@ -84,6 +89,18 @@ class Engine:
             analyzers=sections,
             timings=Timings(decode_ms=decode_ms, analyzers_ms=analyzers_ms, fusion_ms=fusion_ms, total_ms=_ms(start)),
         )
+
+    def _add_to_index(self, media: Media, report: Report) -> None:
+        """With the ``index_analyzed`` setting, an image that reverse_search found new to the index
+        is added to it once its report is made: analyzers only read."""
+        found = report.evidence("reverse_search", ReverseSearchEvidence)
+        if not (found and found.added_to_index):
+            return
+        with self._lock:
+            if self._index is None:
+                self._index = (Corpus.open(self.settings), open_embedder(self.settings)[0])
+        corpus, embedder = self._index
+        corpus.add([indexed_image(media, None, embedder(media) if embedder else None)])
 
     def run_analyzer(self, name: str, media: Media, options: dict | None = None) -> AnalyzerSection:
         """Run one analyzer (with those request ``options`` it accepts); whatever it does, the
