@@ -26,10 +26,15 @@ class Generator(GeneratorGuess):
     source: str | None = None
 
 
+# The kinds of evidence the built-in analyzers report. ``Signal.kind`` is open: fusion weighs a
+# signal by its side, strength and score, never by its kind, so a new kind needs no edit here.
+KNOWN_KINDS = ("pixels", "provenance", "watermark", "metadata", "quality")
+
+
 class Signal(BaseModel):
     """One piece of evidence in the common terms fusion weighs."""
 
-    kind: Literal["pixels", "provenance", "watermark", "metadata", "quality"]
+    kind: str = Field(description=f"what the evidence is about; known kinds: {', '.join(KNOWN_KINDS)}")
     points_to: Literal["ai", "human"] | None = None  # None: informative only
     strength: Strength = "weak"
     summary: str  # plain words for the report and the web page

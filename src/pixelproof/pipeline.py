@@ -7,8 +7,8 @@ never run analyzers or fusion themselves.
 import threading
 import time
 
-from .analyzers import Analyzer, NotApplicable, available, select
-from .analyzers.reverse_search import ReverseSearchEvidence
+from .analyzers import DEFAULT_OPTIONS, AnalysisOptions, Analyzer, NotApplicable, available, scorers, select
+from .analyzers.reverse_search import ReverseSearchAnalyzer
 from .budget import Budget
 from .errors import PixelproofError
 from .fusion import fuse
@@ -56,7 +56,7 @@ class Engine:
         ``budget`` is checked before decoding and before each analyzer: once it is spent or
         abandoned, the next check raises and the report is never built."""
         names = select(only, excluding)
-        options = {"heatmap": heatmap} if heatmap is not None else {}
+        options = AnalysisOptions(heatmap=heatmap)
         if budget:
             budget.check()
         start = time.perf_counter()
@@ -67,7 +67,14 @@ class Engine:
         return report
 
     def _report(
-        self, media: Media, names: list[str], options: dict, decode_ms: float, start: float, external_id, budget
+        self,
+        media: Media,
+        names: list[str],
+        options: AnalysisOptions,
+        decode_ms: float,
+        start: float,
+        external_id,
+        budget,
     ) -> Report:
         sections: dict[str, AnalyzerSection] = {}
         signals = []
@@ -80,7 +87,7 @@ class Engine:
             signals.extend(section.signals)
         analyzers_ms = _ms(t_analyzers)
         t_fusion = time.perf_counter()
-        verdict = fuse(signals)
+        verdict = fuse(signals, scorers(names))
         fusion_ms = _ms(t_fusion)
         return Report(
             external_id=external_id,
@@ -93,7 +100,7 @@ class Engine:
     def _add_to_index(self, media: Media, report: Report) -> None:
         """With the ``index_analyzed`` setting, an image that reverse_search found new to the index
         is added to it once its report is made: analyzers only read."""
-        found = report.evidence("reverse_search", ReverseSearchEvidence)
+        found = report.evidence(ReverseSearchAnalyzer)
         if not (found and found.added_to_index):
             return
         with self._lock:
@@ -102,9 +109,8 @@ class Engine:
         corpus, embedder = self._index
         corpus.add([indexed_image(media, None, embedder(media) if embedder else None)])
 
-    def run_analyzer(self, name: str, media: Media, options: dict | None = None) -> AnalyzerSection:
-        """Run one analyzer (with those request ``options`` it accepts); whatever it does, the
-        report still gets built."""
+    def run_analyzer(self, name: str, media: Media, options: AnalysisOptions = DEFAULT_OPTIONS) -> AnalyzerSection:
+        """Run one analyzer with the request's ``options``; whatever it does, the report still gets built."""
         start = time.perf_counter()
         cls = available()[name]
         version = cls.version
@@ -114,10 +120,9 @@ class Engine:
                 "a side this analyzer needs"
             )
             return AnalyzerSection(status="rejected", version=version, reason=reason, duration_ms=_ms(start))
-        accepted = {key: value for key, value in (options or {}).items() if key in cls.accepts}
         try:
             analyzer = self.analyzer(name)
-            evidence = analyzer.analyze(media, **accepted)
+            evidence = analyzer.analyze(media, options)
             signals = [sig.model_copy(update={"source": name}) for sig in evidence.signals()]
         except NotApplicable as exc:
             return AnalyzerSection(status="rejected", version=version, reason=str(exc), duration_ms=_ms(start))

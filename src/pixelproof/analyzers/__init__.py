@@ -5,10 +5,12 @@ A plug-in needs only this package: the shared vocabulary (``Evidence``, ``Signal
 """
 
 from ..evidence import Evidence, GeneratorGuess, Signal
-from .base import Analyzer, NotApplicable
-from .registry import UnknownAnalyzer, available, register, select
+from .base import DEFAULT_OPTIONS, AnalysisOptions, Analyzer, NotApplicable
+from .registry import UnknownAnalyzer, available, register, scorers, select, unregister
 
 __all__ = [
+    "DEFAULT_OPTIONS",
+    "AnalysisOptions",
     "Analyzer",
     "Evidence",
     "GeneratorGuess",
@@ -17,5 +19,7 @@ __all__ = [
     "UnknownAnalyzer",
     "available",
     "register",
+    "scorers",
     "select",
+    "unregister",
 ]

@@ -17,7 +17,7 @@ from ..media import Media
 from ..models import ARTIFACTS
 from ..models.clip import BACKBONE, VIEWS, grid_crops, load_backbone, media_tokens
 from ..models.numerics import NumericsMismatch
-from .base import Analyzer
+from .base import DEFAULT_OPTIONS, AnalysisOptions, Analyzer
 from .pixels_head import check, load_head
 from .registry import register
 
@@ -79,7 +79,7 @@ class PixelAnalyzer(Analyzer):
     version = "1.0.0"
     evidence_model = PixelEvidence
     judges_pixels = True
-    accepts = ("heatmap",)
+    score_priority = 100  # its calibrated probability is the verdict's score (fusion rule 2)
     description = "Calibrated P(AI) from the pixels (frozen CLIP ViT-B/16 + trained head), generator family, heatmap."
 
     def __init__(self, settings):
@@ -96,7 +96,7 @@ class PixelAnalyzer(Analyzer):
             head_sha256=head_sha256,
         )
 
-    def analyze(self, media: Media, *, heatmap: bool | None = None) -> PixelEvidence:
+    def analyze(self, media: Media, options: AnalysisOptions = DEFAULT_OPTIONS) -> PixelEvidence:
         tokens = media_tokens(self.backbone, media)
         raw = float(self.head.detector(tokens))
         p = self.head.probability(raw)
@@ -110,7 +110,7 @@ class PixelAnalyzer(Analyzer):
             generator=self._generator(tokens),
             views=list(VIEWS),
             models=self.models,
-            heatmap=self._heatmap(media) if (self.settings.heatmap if heatmap is None else heatmap) else None,
+            heatmap=self._heatmap(media) if _wanted(options.heatmap, self.settings.heatmap) else None,
         )
 
     def _generator(self, tokens) -> GeneratorGuess:
@@ -129,3 +129,7 @@ class PixelAnalyzer(Analyzer):
         ]
         xs, ys = sorted({c.box[0] for c in cells}), sorted({c.box[1] for c in cells})
         return Heatmap(rows=len(ys), cols=len(xs), cells=cells)
+
+
+def _wanted(asked: bool | None, setting: bool) -> bool:
+    return setting if asked is None else asked

@@ -16,7 +16,7 @@ from ..evidence import Evidence, Signal
 from ..index import Corpus, Embedder, Match, database_exists, open_embedder, query_views
 from ..index.corpus import SIMILAR_MIN
 from ..media import Media
-from .base import Analyzer, NotApplicable
+from .base import DEFAULT_OPTIONS, AnalysisOptions, Analyzer, NotApplicable
 from .registry import register
 
 HOW_TO_ADD = "add images with `pixelproof index add PATH...`, or set PIXELPROOF_INDEX_ANALYZED=true"
@@ -68,7 +68,7 @@ class ReverseSearchAnalyzer(Analyzer):
         self._skipped: str | None = None  # why there is no embedder
         self._opening = threading.Lock()
 
-    def analyze(self, media: Media) -> ReverseSearchEvidence:
+    def analyze(self, media: Media, options: AnalysisOptions = DEFAULT_OPTIONS) -> ReverseSearchEvidence:
         corpus = self._open()
         searched = corpus.size()
         if not searched and not self.settings.index_analyzed:

@@ -31,7 +31,7 @@ from ..media import Media
 from ..models import ARTIFACTS, load_path
 from ..models.clip import BACKBONE, load_backbone, native_crop
 from ..models.numerics import require
-from .base import Analyzer, NotApplicable
+from .base import DEFAULT_OPTIONS, AnalysisOptions, Analyzer, NotApplicable
 from .blazeface import Face, FaceDetector
 from .pixels_head import Linear
 from .registry import register
@@ -165,7 +165,7 @@ class DeepfakeAnalyzer(Analyzer):
             head_sha256=head_sha256,
         )
 
-    def analyze(self, media: Media) -> DeepfakeEvidence:
+    def analyze(self, media: Media, options: AnalysisOptions = DEFAULT_OPTIONS) -> DeepfakeEvidence:
         if self.head is None:
             raise NotApplicable("no trained face model (run training/faces/train.py)")
         scan = self.detector(media.rgb)
