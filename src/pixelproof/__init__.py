@@ -10,8 +10,9 @@ The names below are imported at first use (PEP 562), so ``import pixelproof`` st
 needs ``pixelproof.errors``.
 """
 
+from .__version__ import __version__
+
 TYPE_CHECKING = False  # type checkers read it as True; importing ``typing`` here would cost ~40 ms
-__version__ = "0.1.0"
 
 __all__ = [
     "Engine",

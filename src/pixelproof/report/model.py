@@ -6,7 +6,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, Field
 
-from .. import __version__
+from ..__version__ import __version__
 from ..evidence import Evidence, Signal
 from ..fusion import Verdict
 from ..media import MediaMeta
