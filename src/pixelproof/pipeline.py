@@ -1,4 +1,5 @@
-"""The engine that runs the stages in order: decode → analyzers → fusion → report.
+"""The engine that runs the stages in order: decode → analyzers → fusion → report, then (with
+the ``index_analyzed`` setting) adds the analyzed image to the near-duplicate index.
 
 Adapters (CLI, HTTP, compat APIs) call ``Engine.analyze`` and translate the report; they
 never run analyzers or fusion themselves.

@@ -102,6 +102,7 @@ class PixelAnalyzer(Analyzer):
         p = self.head.probability(raw)
         low, high = self.head.band
         label = "ai" if p >= high else "human" if p < low else "uncertain"
+        heatmap = self.settings.heatmap if options.heatmap is None else options.heatmap
         return PixelEvidence(
             ai_probability=round(p, 4),
             raw_score=round(raw, 4),
@@ -110,7 +111,7 @@ class PixelAnalyzer(Analyzer):
             generator=self._generator(tokens),
             views=list(VIEWS),
             models=self.models,
-            heatmap=self._heatmap(media) if _wanted(options.heatmap, self.settings.heatmap) else None,
+            heatmap=self._heatmap(media) if heatmap else None,
         )
 
     def _generator(self, tokens) -> GeneratorGuess:
@@ -129,7 +130,3 @@ class PixelAnalyzer(Analyzer):
         ]
         xs, ys = sorted({c.box[0] for c in cells}), sorted({c.box[1] for c in cells})
         return Heatmap(rows=len(ys), cols=len(xs), cells=cells)
-
-
-def _wanted(asked: bool | None, setting: bool) -> bool:
-    return setting if asked is None else asked
