@@ -56,9 +56,16 @@ def test_a_path_bytes_and_a_file_object_give_the_same_report(tmp_path):
         assert pixelproof.analyze(file, excluding=pixelproof.list_analyzers()).analyzers == {}
 
 
-def test_one_default_engine_whatever_thread_comes_first():
+def test_one_default_engine_whatever_thread_comes_first(monkeypatch):
+    monkeypatch.setattr(_api, "_default", None)  # as in a fresh process: no engine made yet
     engines = []
-    threads = [threading.Thread(target=lambda: engines.append(_api.default_engine())) for _ in range(8)]
+    start = threading.Barrier(8)
+
+    def first_call() -> None:
+        start.wait()
+        engines.append(_api.default_engine())
+
+    threads = [threading.Thread(target=first_call) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
