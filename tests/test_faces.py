@@ -9,7 +9,7 @@ from PIL import Image
 
 from pixelproof.analyzers.base import NotApplicable
 from pixelproof.analyzers.blazeface import FULL_RANGE, MAX_TILES, SHORT_RANGE, FaceDetector, tiles
-from pixelproof.analyzers.faces import DETECTORS, HEAD_PATH, DeepfakeAnalyzer, FaceHead
+from pixelproof.analyzers.deepfake import DETECTORS, HEAD_PATH, DeepfakeAnalyzer, FaceHead
 from pixelproof.media import decode
 from pixelproof.models import ARTIFACTS, ModelFetchFailed, ModelTampered, fetch, load_path
 from pixelproof.pipeline import Engine

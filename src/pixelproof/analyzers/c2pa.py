@@ -22,8 +22,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ..evidence import Evidence, GeneratorGuess, Signal
 from ..media import Media
-from .base import Analyzer, Evidence, GeneratorGuess, Signal
+from .base import DEFAULT_OPTIONS, AnalysisOptions, Analyzer
 from .c2pa_locate import locate
 from .c2pa_trust import C2paTrustError, TrustAnchor, TrustSource, load_trust
 from .families import UNKNOWN, family_for
@@ -205,7 +206,7 @@ class C2paAnalyzer(Analyzer):
         self._context = None  # built on first use: importing the C2PA library costs ~0.1 s
         self._trust = None
 
-    def analyze(self, media: Media) -> C2paEvidence:
+    def analyze(self, media: Media, options: AnalysisOptions = DEFAULT_OPTIONS) -> C2paEvidence:
         found = locate(media.data, media.meta.format)
         if not found.store:
             if found.remote_url:

@@ -19,8 +19,9 @@ import numpy as np
 from PIL import ExifTags
 from pydantic import BaseModel, Field
 
+from ..evidence import Evidence, GeneratorGuess, Signal
 from ..media import Media
-from .base import Analyzer, Evidence, GeneratorGuess, Signal
+from .base import DEFAULT_OPTIONS, AnalysisOptions, Analyzer
 from .carriers import MAX_TEXT_BYTES, TextChunk, decode_user_comment, parse_xmp, png_text_chunks, xmp_packet
 from .families import UNKNOWN, family_for
 from .registry import register
@@ -99,7 +100,7 @@ class GeneratorTextAnalyzer(Analyzer):
     evidence_model = GeneratorTextEvidence
     description = "Generation settings written by A1111/Forge, ComfyUI, InvokeAI, Fooocus, NovelAI, Draw Things."
 
-    def analyze(self, media: Media) -> GeneratorTextEvidence:
+    def analyze(self, media: Media, options: AnalysisOptions = DEFAULT_OPTIONS) -> GeneratorTextEvidence:
         chunks = png_text_chunks(media.data)
         generations = _from_png_text(chunks)
         generations += _from_exif(media)

@@ -14,9 +14,10 @@ from typing import Any, Literal
 from PIL import ExifTags, IptcImagePlugin
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..evidence import Evidence, GeneratorGuess, Signal, Strength
 from ..media import Media
 from ..settings import Settings
-from .base import Analyzer, Evidence, GeneratorGuess, Signal, Strength
+from .base import DEFAULT_OPTIONS, AnalysisOptions, Analyzer
 from .carriers import XmpProperties, decode_user_comment, parse_xmp, png_text_chunks, xmp_packet
 from .exiftool import ExifTool, ExifToolError
 from .families import family_for
@@ -273,7 +274,7 @@ class MetadataAnalyzer(Analyzer):
         super().__init__(settings)
         self._exiftool = ExifTool() if settings.exiftool else None
 
-    def analyze(self, media: Media) -> MetadataEvidence:
+    def analyze(self, media: Media, options: AnalysisOptions = DEFAULT_OPTIONS) -> MetadataEvidence:
         image = media.image
         exif = image.getexif()
         sub = exif.get_ifd(_EXIF_IFD) if exif else {}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..analyzers.pixels import PixelAnalyzer
 from ..errors import PixelproofError
 from ..pipeline import Engine
 from .confidence import RESAMPLES, intervals, sample_warnings
@@ -97,10 +98,11 @@ def score_all(
                 continue
             p = report.verdict.ai_generated
             if score == "pixels":
-                section = report.analyzers.get("pixels")
-                p = section.evidence["ai_probability"] if section and section.status == "processed" else None
+                found = report.evidence(PixelAnalyzer)
+                p = found.ai_probability if found else None
             if p is None:
-                reason = report.analyzers["pixels"].reason if "pixels" in report.analyzers else "no score"
+                pixels = report.analyzers.get(PixelAnalyzer.name)
+                reason = pixels.reason if pixels else "no score"
                 result.unscored.append((item, reason or "no score"))
                 continue
             result.scores.append(p)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from ...analyzers.faces import DeepfakeEvidence
+from ...analyzers.deepfake import DeepfakeAnalyzer
 from ...errors import MediaError, PixelproofError, UrlFetchFailed, UrlRefused
 from ...media import decode
 from ...report import Report
@@ -142,12 +142,12 @@ def _models(value: str | None) -> list[str]:
 
 def _deepfake(report: Report) -> float:
     """The faces' score, 0 for "nothing found", or the error that says why the model could not run."""
-    section = report.analyzers["deepfake"]
+    section = report.analyzers[DeepfakeAnalyzer.name]
     if section.status == "rejected":
         raise ModelUnavailable(f"model 'deepfake' is not available on this server: {section.reason}")
     if section.status == "errored":
         raise NoScore(f"no deepfake score: the faces analyzer failed ({section.reason})")
-    return face_score(report.evidence("deepfake", DeepfakeEvidence))
+    return face_score(report.evidence(DeepfakeAnalyzer))
 
 
 def _scores(report: Report, models: list[str]) -> TypeScores:
@@ -177,7 +177,7 @@ async def _check(
         image=image,
         url=url,
         require=lambda report: _scores(report, models),
-        only=None if "genai" in models else ["deepfake"],  # genai: the verdict of every analyzer
+        only=None if "genai" in models else [DeepfakeAnalyzer.name],  # genai: the verdict of every analyzer
     )
     report = analyzed.report
     body = CheckResponse(

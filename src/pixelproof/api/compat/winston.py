@@ -13,10 +13,10 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ...analyzers.c2pa import Action, C2paEvidence, Manifest
-from ...analyzers.metadata import WINSTON_EXIF, MetadataEvidence
-from ...analyzers.pixels import PixelEvidence
-from ...analyzers.watermark import WatermarkEvidence
+from ...analyzers.c2pa import Action, C2paAnalyzer, C2paEvidence, Manifest
+from ...analyzers.metadata import WINSTON_EXIF, MetadataAnalyzer, MetadataEvidence
+from ...analyzers.pixels import PixelAnalyzer
+from ...analyzers.watermark import WatermarkAnalyzer
 from ...errors import MediaError, TooSmall, UrlFetchFailed, UrlRefused
 from ...media import decode
 from ...report import Report
@@ -179,7 +179,7 @@ def _exif(evidence: MetadataEvidence | None) -> dict | None:
 def _version(report: Report) -> str:
     """Winston names its model version: ours is the pixel model's head when it scored the image;
     else the analyzer whose evidence decided, with its version."""
-    pixels = report.evidence("pixels", PixelEvidence)
+    pixels = report.evidence(PixelAnalyzer)
     if pixels is not None:
         return pixels.models.head
     decided_by = report.verdict.decided_by  # set whenever there is a score
@@ -188,7 +188,7 @@ def _version(report: Report) -> str:
 
 def translate(report: Report, credits_left: int | None) -> dict:
     p = report.verdict.ai_generated
-    watermark = report.evidence("watermark", WatermarkEvidence)
+    watermark = report.evidence(WatermarkAnalyzer)
     body = DetectionResponse(
         score=round(100 * (1 - p)),
         human_probability=round(1 - p, 4),
@@ -203,8 +203,8 @@ def translate(report: Report, credits_left: int | None) -> dict:
         credits_remaining=credits_left * CREDITS_PER_IMAGE if credits_left is not None else None,
     ).model_dump()
     # built apart so that absent manifest and exif fields are omitted, not null
-    body["c2pa"] = _c2pa(report.evidence("c2pa", C2paEvidence))
-    body["exif"] = _exif(report.evidence("metadata", MetadataEvidence))
+    body["c2pa"] = _c2pa(report.evidence(C2paAnalyzer))
+    body["exif"] = _exif(report.evidence(MetadataAnalyzer))
     return body
 
 
