@@ -26,66 +26,56 @@ _EXIF_IFD = ExifTags.IFD.Exif
 _GPS_IFD = ExifTags.IFD.GPSInfo
 _TEXT_LIMIT = 2000
 
-# Winston AI's ``exif`` object, key by key: our field (its key in snake_case), then where the
-# IPTC Photo Metadata Standard keeps it in XMP, then its IPTC-IIM dataset (record 2), if any.
-WINSTON_EXIF: tuple[tuple[str, str, tuple[str, ...], int | None], ...] = (
-    ("DateCreated", "date_created", ("photoshop:DateCreated",), 55),
-    ("Description", "description", ("dc:description",), 120),
-    ("Headline", "headline", ("photoshop:Headline",), 105),
-    ("MaxAvailWidth", "max_avail_width", ("Iptc4xmpExt:MaxAvailWidth",), None),
-    ("MaxAvailHeight", "max_avail_height", ("Iptc4xmpExt:MaxAvailHeight",), None),
-    ("ImageRating", "image_rating", ("xmp:Rating",), None),
-    ("DescriptionWriter", "description_writer", ("photoshop:CaptionWriter",), 122),
-    ("Genre", "genre", ("Iptc4xmpExt:Genre", "Iptc4xmpCore:IntellectualGenre"), 4),
-    ("RightsUsageTerms", "rights_usage_terms", ("xmpRights:UsageTerms",), None),
-    ("SceneCode", "scene_code", ("Iptc4xmpCore:Scene",), None),
-    ("AdditionalModelInformation", "additional_model_information", ("Iptc4xmpExt:AddlModelInfo",), None),
-    ("Creator", "creator", ("dc:creator",), 80),
-    ("CreditLine", "credit_line", ("photoshop:Credit",), 110),
-    ("CopyrightNotice", "copyright_notice", ("dc:rights",), 116),
-    ("ImageSupplier", "image_supplier", ("plus:ImageSupplier",), None),
-    ("Locationcreated", "location_created", ("Iptc4xmpExt:LocationCreated",), None),
-    ("MinorModelAgeDisclosure", "minor_model_age_disclosure", ("plus:MinorModelAgeDisclosure",), None),
-    ("WebStatementofRights", "web_statement_of_rights", ("xmpRights:WebStatement",), None),
-    ("ModelAge", "model_age", ("Iptc4xmpExt:ModelAge",), None),
-    ("ImageSupplierImageID", "image_supplier_image_id", ("plus:ImageSupplierImageID",), None),
-    ("LinkedEncodedRightsExpression", "linked_encoded_rights_expression", ("Iptc4xmpExt:LinkedEncRightsExpr",), None),
-    ("DataMining", "data_mining", ("plus:DataMining",), None),
-    ("Artwork", "artwork", ("Iptc4xmpExt:ArtworkOrObject",), None),
-    ("ImageRegistryEntry", "image_registry_entry", ("Iptc4xmpExt:RegistryId",), None),
-    ("City", "city", ("photoshop:City",), 90),
-    (
-        "CodeofOrganisationFeaturedintheImage",
-        "code_of_organisation_featured_in_the_image",
-        ("Iptc4xmpExt:OrganisationInImageCode",),
-        None,
-    ),
-    ("EventIdentifier", "event_identifier", ("Iptc4xmpExt:EventId",), None),
-    ("EventName", "event_name", ("Iptc4xmpExt:Event",), None),
-    ("Contributor", "contributor", ("Iptc4xmpExt:Contributor",), None),
-    ("CopyrightOwner", "copyright_owner", ("plus:CopyrightOwner",), None),
-    ("Country", "country", ("photoshop:Country",), 101),
-    ("DigitalSourceType", "digital_source_type", ("Iptc4xmpExt:DigitalSourceType",), None),
-    ("PropertyReleaseId", "property_release_id", ("plus:PropertyReleaseID",), None),
-    ("PropertyReleaseStatus", "property_release_status", ("plus:PropertyReleaseStatus",), None),
-    (
-        "NameofOrganisationFeaturedintheImage",
-        "name_of_organisation_featured_in_the_image",
-        ("Iptc4xmpExt:OrganisationInImageName",),
-        None,
-    ),
-    ("Source", "source", ("photoshop:Source",), 115),
-    ("DigitalImageGUID", "digital_image_guid", ("Iptc4xmpExt:DigImageGUID",), None),
-    ("Licensor", "licensor", ("plus:Licensor",), None),
-    ("keywords", "keywords", ("dc:subject",), 25),
-    ("ImageCreator", "image_creator", ("plus:ImageCreator",), None),
-    ("Instructions", "instructions", ("photoshop:Instructions",), 40),
-    ("Title", "title", ("dc:title",), 5),
-)
+# Where each IptcFields field is read from: its properties in XMP (the IPTC Photo Metadata
+# Standard's), in order of preference, then its IPTC-IIM dataset (record 2), if it has one.
+IPTC_SOURCES: dict[str, tuple[tuple[str, ...], int | None]] = {
+    "date_created": (("photoshop:DateCreated",), 55),
+    "description": (("dc:description",), 120),
+    "headline": (("photoshop:Headline",), 105),
+    "max_avail_width": (("Iptc4xmpExt:MaxAvailWidth",), None),
+    "max_avail_height": (("Iptc4xmpExt:MaxAvailHeight",), None),
+    "image_rating": (("xmp:Rating",), None),
+    "description_writer": (("photoshop:CaptionWriter",), 122),
+    "genre": (("Iptc4xmpExt:Genre", "Iptc4xmpCore:IntellectualGenre"), 4),
+    "rights_usage_terms": (("xmpRights:UsageTerms",), None),
+    "scene_code": (("Iptc4xmpCore:Scene",), None),
+    "additional_model_information": (("Iptc4xmpExt:AddlModelInfo",), None),
+    "creator": (("dc:creator",), 80),
+    "credit_line": (("photoshop:Credit",), 110),
+    "copyright_notice": (("dc:rights",), 116),
+    "image_supplier": (("plus:ImageSupplier",), None),
+    "location_created": (("Iptc4xmpExt:LocationCreated",), None),
+    "minor_model_age_disclosure": (("plus:MinorModelAgeDisclosure",), None),
+    "web_statement_of_rights": (("xmpRights:WebStatement",), None),
+    "model_age": (("Iptc4xmpExt:ModelAge",), None),
+    "image_supplier_image_id": (("plus:ImageSupplierImageID",), None),
+    "linked_encoded_rights_expression": (("Iptc4xmpExt:LinkedEncRightsExpr",), None),
+    "data_mining": (("plus:DataMining",), None),
+    "artwork": (("Iptc4xmpExt:ArtworkOrObject",), None),
+    "image_registry_entry": (("Iptc4xmpExt:RegistryId",), None),
+    "city": (("photoshop:City",), 90),
+    "code_of_organisation_featured_in_the_image": (("Iptc4xmpExt:OrganisationInImageCode",), None),
+    "event_identifier": (("Iptc4xmpExt:EventId",), None),
+    "event_name": (("Iptc4xmpExt:Event",), None),
+    "contributor": (("Iptc4xmpExt:Contributor",), None),
+    "copyright_owner": (("plus:CopyrightOwner",), None),
+    "country": (("photoshop:Country",), 101),
+    "digital_source_type": (("Iptc4xmpExt:DigitalSourceType",), None),
+    "property_release_id": (("plus:PropertyReleaseID",), None),
+    "property_release_status": (("plus:PropertyReleaseStatus",), None),
+    "name_of_organisation_featured_in_the_image": (("Iptc4xmpExt:OrganisationInImageName",), None),
+    "source": (("photoshop:Source",), 115),
+    "digital_image_guid": (("Iptc4xmpExt:DigImageGUID",), None),
+    "licensor": (("plus:Licensor",), None),
+    "keywords": (("dc:subject",), 25),
+    "image_creator": (("plus:ImageCreator",), None),
+    "instructions": (("photoshop:Instructions",), 40),
+    "title": (("dc:title",), 5),
+}
 
 
 class IptcFields(BaseModel):
-    """Winston AI's ``exif`` field set (see WINSTON_EXIF), from XMP, IPTC-IIM, then EXIF/PNG text."""
+    """The IPTC Photo Metadata fields (those Winston AI answers), from XMP, IPTC-IIM, then EXIF/PNG text."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -371,7 +361,7 @@ def _iptc_fields(xmp: XmpProperties, iim: dict[int, list[str]], exif, sub, png_t
         "date_created": [sub.get(ExifTags.Base.DateTimeOriginal), png_text.get("Creation Time")],
     }
     values: dict = {}
-    for _winston, field, properties, dataset in WINSTON_EXIF:
+    for field, (properties, dataset) in IPTC_SOURCES.items():
         found = next((xmp[p] for p in properties if xmp.get(p)), None) or (iim.get(dataset) if dataset else None)
         if field == "keywords":
             values[field] = [k[:_TEXT_LIMIT] for k in dict.fromkeys(found or [])]

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ...analyzers.c2pa import Action, C2paEvidence, Manifest
-from ...analyzers.metadata import WINSTON_EXIF, MetadataEvidence
+from ...analyzers.metadata import MetadataEvidence
 from ...analyzers.pixels import PixelEvidence
 from ...analyzers.watermark import WatermarkEvidence
 from ...errors import MediaError, TooSmall, UrlFetchFailed, UrlRefused
@@ -33,6 +33,52 @@ FORMATS = ("jpeg", "png", "webp")
 MIN_SIDE = 256
 CREDITS_PER_IMAGE = 300  # Winston's price of an image; our balance counts images
 IPTC_SOURCE_TYPES = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+
+# Winston AI's ``exif`` object, key by key in its order, with the IptcFields field that fills it.
+WINSTON_EXIF: tuple[tuple[str, str], ...] = (
+    ("DateCreated", "date_created"),
+    ("Description", "description"),
+    ("Headline", "headline"),
+    ("MaxAvailWidth", "max_avail_width"),
+    ("MaxAvailHeight", "max_avail_height"),
+    ("ImageRating", "image_rating"),
+    ("DescriptionWriter", "description_writer"),
+    ("Genre", "genre"),
+    ("RightsUsageTerms", "rights_usage_terms"),
+    ("SceneCode", "scene_code"),
+    ("AdditionalModelInformation", "additional_model_information"),
+    ("Creator", "creator"),
+    ("CreditLine", "credit_line"),
+    ("CopyrightNotice", "copyright_notice"),
+    ("ImageSupplier", "image_supplier"),
+    ("Locationcreated", "location_created"),
+    ("MinorModelAgeDisclosure", "minor_model_age_disclosure"),
+    ("WebStatementofRights", "web_statement_of_rights"),
+    ("ModelAge", "model_age"),
+    ("ImageSupplierImageID", "image_supplier_image_id"),
+    ("LinkedEncodedRightsExpression", "linked_encoded_rights_expression"),
+    ("DataMining", "data_mining"),
+    ("Artwork", "artwork"),
+    ("ImageRegistryEntry", "image_registry_entry"),
+    ("City", "city"),
+    ("CodeofOrganisationFeaturedintheImage", "code_of_organisation_featured_in_the_image"),
+    ("EventIdentifier", "event_identifier"),
+    ("EventName", "event_name"),
+    ("Contributor", "contributor"),
+    ("CopyrightOwner", "copyright_owner"),
+    ("Country", "country"),
+    ("DigitalSourceType", "digital_source_type"),
+    ("PropertyReleaseId", "property_release_id"),
+    ("PropertyReleaseStatus", "property_release_status"),
+    ("NameofOrganisationFeaturedintheImage", "name_of_organisation_featured_in_the_image"),
+    ("Source", "source"),
+    ("DigitalImageGUID", "digital_image_guid"),
+    ("Licensor", "licensor"),
+    ("keywords", "keywords"),
+    ("ImageCreator", "image_creator"),
+    ("Instructions", "instructions"),
+    ("Title", "title"),
+)
 
 
 class DetectionRequest(BaseModel):
@@ -173,7 +219,7 @@ def _exif(evidence: MetadataEvidence | None) -> dict | None:
         return None
     fields = evidence.iptc.model_dump()
     fields["date_created"] = fields["date_created"] and _iso_date(fields["date_created"])  # unreadable: left out
-    return {winston: fields[ours] for winston, ours, _, _ in WINSTON_EXIF if fields[ours]}
+    return {winston: fields[ours] for winston, ours in WINSTON_EXIF if fields[ours]}
 
 
 def _version(report: Report) -> str:
