@@ -11,7 +11,7 @@ from .analyzers import Analyzer, NotApplicable, available, select
 from .budget import Budget
 from .errors import PixelproofError
 from .fusion import fuse
-from .media import Media, decode
+from .media import Media, MediaMeta, decode
 from .report import AnalyzerSection, Report, Timings
 from .settings import Settings
 
@@ -60,6 +60,15 @@ class Engine:
         media = decode(data, self.settings)
         decode_ms = _ms(start)
         return self._report(media, names, options, decode_ms, start, external_id, budget)
+
+    def inspect(self, data: bytes, *, formats: tuple[str, ...] | None = None) -> MediaMeta:
+        """Decode ``data`` as ``analyze`` would and analyze nothing: the same refusals, and the
+        identity (size, format, SHA-256) an API keys feedback or its own admission rules on.
+        ``formats`` narrows the accepted formats, for an API that takes fewer than we do."""
+        settings = self.settings
+        if formats is not None:
+            settings = settings.model_copy(update={"formats": tuple(f for f in formats if f in settings.formats)})
+        return decode(data, settings).meta
 
     def _report(
         self, media: Media, names: list[str], options: dict, decode_ms: float, start: float, external_id, budget

@@ -18,9 +18,8 @@ from ...analyzers.metadata import MetadataEvidence
 from ...analyzers.pixels import PixelEvidence
 from ...analyzers.watermark import WatermarkEvidence
 from ...errors import MediaError, TooSmall, UrlFetchFailed, UrlRefused
-from ...media import decode
 from ...report import Report
-from ...settings import Settings
+from ...pipeline import Engine
 from ..analysis import analyze_image
 from ..auth import ApiKey
 from ..errors import InvalidRequest
@@ -149,14 +148,13 @@ def error_shape(status: int, code: str, message: str) -> tuple[int, dict]:
     return status, WinstonError(error=code, description=message).model_dump()
 
 
-def _accept(settings: Settings):
-    """Winston's own rules on top of ours: JPG/PNG/WEBP only, at least 256×256. Checked by our
-    decoder with those formats before any analyzer runs (one extra decode, cheap next to the
-    analyzers), so the refusal is a typed error."""
-    winston = settings.model_copy(update={"formats": tuple(f for f in FORMATS if f in settings.formats)})
+def _accept(engine: Engine):
+    """Winston's own rules on top of ours: JPG/PNG/WEBP only, at least 256×256. Checked by the
+    engine's decoder with those formats before any analyzer runs (one extra decode, cheap next
+    to the analyzers), so the refusal is a typed error."""
 
     def accept(data: bytes) -> None:
-        meta = decode(data, winston).meta
+        meta = engine.inspect(data, formats=FORMATS)
         if min(meta.width, meta.height) < MIN_SIDE:
             raise TooSmall(f"{meta.width}×{meta.height} is smaller than Winston's minimum of {MIN_SIDE}×{MIN_SIDE} px")
 
@@ -283,6 +281,6 @@ async def image_detection(
     """Fetches the URL, analyzes the image and answers in Winston's shape. Costs one credit
     (Winston counts it as 300); 402 and nothing analyzed when the key has none left."""
     analyzed = await analyze_image(
-        request, key, url=body.url, accept=_accept(request.app.state.settings), require=require_score
+        request, key, url=body.url, accept=_accept(request.app.state.engine), require=require_score
     )
     return JSONResponse(translate(analyzed.report, analyzed.credits_left))
