@@ -6,7 +6,6 @@ the exit status 1 once the rest is scanned (a typo in a script must not pass uns
 """
 
 import csv
-import glob
 import hashlib
 import json
 import os
@@ -26,82 +25,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..analyzers import UnknownAnalyzer, select
-from ..errors import PixelproofError, TooLarge
-from ..media import sniff
+from ..errors import PixelproofError
+from ..media.files import read_file
 from ..pipeline import Engine
 from ..report import Report
+from .paths import Missing, collect
 from .progress import progress_bar
 
-SNIFF_BYTES = 64
 FEW_FILES = 3  # up to this many, a run is over before a progress bar says anything
 CSV_COLUMNS = "path label ai_generated generator decided_by sha256 report_id error_code error_message".split()
 LABEL_STYLES = {"ai": "bold red", "human": "bold green", "uncertain": "yellow", "error": "magenta"}
 PATH_MISSING = 1  # exit status: some path given was not there (the rest was scanned)
 NO_IMAGES = 3  # exit status: nothing to scan (2 is a usage error, as in every click command)
-
-
-# -- which files ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Missing:
-    """A path argument with nothing behind it: a row of its own, in its place."""
-
-    arg: str
-    why: str
-
-
-def collect(args: Iterable[str]) -> list[Path | Missing]:
-    """Files to scan, in argument order, each once, and the arguments that name nothing."""
-    seen: set[Path] = set()
-    files: list[Path | Missing] = []
-    for arg in args:
-        for path in _expand(arg):
-            if isinstance(path, Missing):
-                files.append(path)
-            elif (key := path.resolve()) not in seen:
-                seen.add(key)
-                files.append(path)
-    return files
-
-
-def _expand(arg: str) -> Iterator[Path | Missing]:
-    path = Path(arg)
-    if path.is_dir():
-        yield from _images_under(path)
-    elif path.exists():
-        yield path  # named explicitly: scanned even when it is not an image, so its row says why
-    elif any(char in arg for char in "*?["):
-        # Expanded here, so a quoted glob works and `**` recurses in every shell.
-        matches = sorted(glob.glob(arg, recursive=True))
-        if not matches:
-            yield Missing(arg, f"no file matches the pattern {arg}")
-        for match in map(Path, matches):
-            if match.is_dir():
-                yield from _images_under(match)
-            elif _is_image(match):
-                yield match
-    else:
-        yield Missing(arg, f"{arg} does not exist")
-
-
-def _images_under(folder: Path) -> Iterator[Path]:
-    """Image files below ``folder``, recognised by their first bytes, never by their names."""
-    for root, dirs, names in os.walk(folder):
-        dirs.sort()
-        for name in sorted(names):
-            if _is_image(path := Path(root, name)):
-                yield path
-
-
-def _is_image(path: Path) -> bool:
-    if not path.is_file():  # checked first: opening a FIFO would block
-        return False
-    try:
-        with path.open("rb") as f:
-            return sniff(f.read(SNIFF_BYTES)) is not None
-    except OSError:
-        return False
 
 
 # -- one file, in a worker ----------------------------------------------------------------------
@@ -128,7 +63,7 @@ def analyze_file(path: str) -> dict:
     engine, job = _worker
     data = None
     try:
-        data = _read(Path(path), engine.settings.max_upload_bytes)
+        data = read_file(Path(path), engine.settings.max_upload_bytes)
         report = engine.analyze(data, only=job.analyzers, heatmap=job.heatmap)
     except PixelproofError as exc:
         return _error_row(path, exc.code, exc.message, data)
@@ -139,13 +74,6 @@ def analyze_file(path: str) -> dict:
     if job.full:
         return {"path": path, "error": None, **report.model_dump(mode="json")}
     return _row(path, report)
-
-
-def _read(path: Path, limit: int) -> bytes:
-    size = path.stat().st_size
-    if size > limit:  # refused before reading, so a huge file never lands in memory
-        raise TooLarge(f"{size} bytes is over the limit of {limit} bytes")
-    return path.read_bytes()
 
 
 def _row(path: str, report: Report) -> dict:

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import PixelproofError
+from ..media.files import images_under, read_file
 from ..pipeline import Engine
 from .metrics import summary
 from .variants import VARIANTS, variant
 
 LABELS = {"ai": 1, "real": 0, "human": 0}
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".avif"}
 
 
 class BadLabelSet(PixelproofError):
@@ -61,11 +61,13 @@ def read_csv(path: Path) -> list[LabeledImage]:
 
 
 def read_folder(root: Path) -> list[LabeledImage]:
-    """``root/ai/**`` and ``root/real/**`` (or ``human/``); a sub-folder names the group."""
+    """``root/ai/**`` and ``root/real/**`` (or ``human/``); a sub-folder names the group. Images
+    are told by their bytes, as `scan` tells them: other files (notes, a broken download named
+    .jpg) are not part of the set."""
     items = []
     for top in sorted(p for p in root.iterdir() if p.is_dir() and p.name.lower() in LABELS):
         label = LABELS[top.name.lower()]
-        for path in sorted(p for p in top.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
+        for path in sorted(images_under(top)):
             rel = path.relative_to(top).parts
             items.append(LabeledImage(path, label, rel[0] if len(rel) > 1 else top.name.lower()))
     if not items:
@@ -92,10 +94,11 @@ def score_all(
     results = {name: VariantResult(name) for name in variants}
     for done, item in enumerate(items, 1):
         try:
-            data = item.path.read_bytes()
-        except OSError as exc:
+            data = read_file(item.path, engine.settings.max_upload_bytes)
+        except (OSError, PixelproofError) as exc:
+            why = exc.message if isinstance(exc, PixelproofError) else f"unreadable: {exc}"
             for result in results.values():
-                result.unscored.append((item, f"unreadable: {exc}"))
+                result.unscored.append((item, why))
             continue
         for name, result in results.items():
             try:
