@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..media import Media
 from ..settings import Settings
+from . import _iptc
 from .base import Analyzer, Evidence, GeneratorGuess, Signal, Strength
 from .carriers import XmpProperties, decode_user_comment, parse_xmp, png_text_chunks, xmp_packet
 from .exiftool import ExifTool, ExifToolError
@@ -155,16 +156,14 @@ class AiDeclaration(BaseModel):
         )
 
 
+# What each kind of IPTC DigitalSourceType (_iptc.ORIGINS) declares, unsigned in XMP: its
+# strength, whether only part of the image, and how to say it. Capture terms only point weakly
+# to a photo (MetadataEvidence.signals); the other kinds are evidence for neither side.
 _DST_MEANING = {
-    "trainedAlgorithmicMedia": ("decisive", False, "made by generative AI"),
-    "compositeWithTrainedAlgorithmicMedia": (
-        "decisive",
-        True,
-        "partly made with generative AI (e.g. in- or outpainting)",
-    ),
-    "compositeSynthetic": ("strong", True, "a composite that includes synthetic elements"),
+    "ai": ("decisive", False, "made by generative AI"),
+    "ai_part": ("decisive", True, "partly made with generative AI (e.g. in- or outpainting)"),
+    "synthetic_part": ("strong", True, "a composite that includes synthetic elements"),
 }
-_CAPTURE_TERMS = {"digitalCapture", "computationalCapture", "negativeFilm", "positiveFilm", "print", "compositeCapture"}
 _TC260_LEVELS = {
     "1": ("decisive", "AI-generated"),
     "2": ("strong", "possibly AI-generated"),
@@ -173,7 +172,7 @@ _TC260_LEVELS = {
 
 
 def _dst_summary(d: AiDeclaration) -> str:
-    meaning = _DST_MEANING[d.value][2]
+    meaning = _DST_MEANING[_iptc.ORIGINS[d.value]][2]
     by = f" ({d.generator})" if d.generator else ""
     return f"The IPTC DigitalSourceType in {d.where} declares {d.value}: {meaning}{by}."
 
@@ -228,7 +227,7 @@ class MetadataEvidence(Evidence):
 
     def signals(self) -> list[Signal]:
         found = [d.signal() for d in self.ai_declarations]
-        if self.digital_source_type in _CAPTURE_TERMS:
+        if self.digital_source_type in _iptc.CAPTURE:
             found.append(
                 Signal(
                     kind="metadata",
@@ -276,7 +275,7 @@ class MetadataAnalyzer(Analyzer):
         iptc = _iptc_fields(xmp, iim, exif, sub, png_text)
         orientation = exif.get(ExifTags.Base.Orientation)
         make = _text(exif.get(ExifTags.Base.Make)) or _first(xmp, "tiff:Make")
-        dst = iptc.digital_source_type.rstrip("/").rsplit("/", 1)[-1] if iptc.digital_source_type else None
+        dst = _iptc.term(iptc.digital_source_type)
         return MetadataEvidence(
             exif_present=len(exif) > 0,
             camera_make=make,
@@ -460,8 +459,8 @@ def _declarations(exif, sub, xmp, iim, png_text, iptc: IptcFields, dst: str | No
     named_by = [value for _, value in software_tags] + [make, iptc.credit_line]
     named = next(filter(None, map(_ai_product, named_by)), None)
 
-    if dst in _DST_MEANING:
-        strength, partial, _ = _DST_MEANING[dst]
+    if (origin := _iptc.ORIGINS.get(dst)) in _DST_MEANING:
+        strength, partial, _ = _DST_MEANING[origin]
         found.append(
             _declare("digital_source_type", "XMP Iptc4xmpExt:DigitalSourceType", dst, named, strength, partial)
         )
