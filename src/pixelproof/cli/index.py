@@ -16,7 +16,7 @@ from ..media import decode
 from ..media.files import read_file
 from ..settings import Settings
 from .paths import Missing, collect
-from .scan import FEW_FILES
+from .progress import FEW_FILES
 from .store_options import DataDirOption, DbOption, errors, open_store, settings_from
 
 app = typer.Typer(
