@@ -189,9 +189,14 @@ def test_label_sets_from_folder_and_csv(tmp_path):
     for rel in ("ai/sdxl/a.png", "ai/b.png", "real/faces/c.jpg", "notes/d.png"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         _photo(64, 64).save(tmp_path / rel)
+    # Images are told by their bytes, as `scan` tells them: a PNG without a suffix is one, a
+    # text file is not, and neither is a broken download that is named .jpg.
+    _photo(64, 64).save(tmp_path / "real" / "scan-0001", "PNG")
+    (tmp_path / "ai" / "notes.txt").write_text("prompts used")
+    (tmp_path / "ai" / "broken.jpg").write_text("<html>404</html>")
     items = read_folder(tmp_path)
     assert sorted((i.path.name, i.label, i.group) for i in items) == [
-        ("a.png", 1, "sdxl"), ("b.png", 1, "ai"), ("c.jpg", 0, "faces"),
+        ("a.png", 1, "sdxl"), ("b.png", 1, "ai"), ("c.jpg", 0, "faces"), ("scan-0001", 0, "real"),
     ]  # fmt: skip
     (tmp_path / "set.csv").write_text("path,label\nai/b.png,ai\nreal/faces/c.jpg,human\n")
     assert [(i.label, i.group) for i in read_csv(tmp_path / "set.csv")] == [(1, "ai"), (0, "real")]

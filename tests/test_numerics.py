@@ -22,7 +22,7 @@ from pixelproof.analyzers.pixels_head import RAW_TOLERANCE, load_head
 from pixelproof.analyzers.pixels_head import check as check_head
 from pixelproof.api import create_app
 from pixelproof.models import ARTIFACTS, load_path, numerics
-from pixelproof.models.numerics import TOLERANCE, NumericsMismatch, compare, measure
+from pixelproof.models.numerics import TOLERANCE, NumericsMismatch, compare
 from pixelproof.models.surgery import integer_ops
 from pixelproof.models.testcards import cards
 from pixelproof.pipeline import Engine

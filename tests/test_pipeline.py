@@ -8,6 +8,7 @@ from PIL import Image
 from pixelproof.analyzers import DEFAULT_OPTIONS, Analyzer, UnknownAnalyzer, available, register, unregister
 from pixelproof.analyzers.registry import BUILTIN
 from pixelproof.evidence import Evidence, GeneratorGuess, Signal
+from pixelproof.errors import UnsupportedType
 from pixelproof.fusion import fuse
 from pixelproof.pipeline import Engine
 
@@ -49,6 +50,14 @@ def test_report_has_media_meta_sections_and_timings():
     assert section.status == "processed"
     assert section.evidence["camera_make"] == "Nikon"
     assert report.timings.total_ms >= report.timings.decode_ms
+
+
+def test_inspect_decodes_like_analyze_and_narrows_formats():
+    data = _jpeg()
+    engine = Engine()
+    assert engine.inspect(data) == engine.analyze(data, only=["metadata"]).media
+    with pytest.raises(UnsupportedType, match="jpeg images are not accepted here"):
+        engine.inspect(data, formats=("png", "webp"))
 
 
 def test_without_a_model_score_the_verdict_is_honestly_uncertain():

@@ -14,7 +14,7 @@ from .budget import Budget
 from .errors import PixelproofError
 from .fusion import fuse
 from .index import Corpus, Embedder, indexed_image, open_embedder
-from .media import Media, decode
+from .media import Media, MediaMeta, decode
 from .report import AnalyzerSection, Report, Timings
 from .settings import Settings
 
@@ -66,6 +66,15 @@ class Engine:
         report = self._report(media, names, options, decode_ms, start, external_id, budget)
         self._add_to_index(media, report)
         return report
+
+    def inspect(self, data: bytes, *, formats: tuple[str, ...] | None = None) -> MediaMeta:
+        """Decode ``data`` as ``analyze`` would and analyze nothing: the same refusals, and the
+        identity (size, format, SHA-256) an API keys feedback or its own admission rules on.
+        ``formats`` narrows the accepted formats, for an API that takes fewer than we do."""
+        settings = self.settings
+        if formats is not None:
+            settings = settings.model_copy(update={"formats": tuple(f for f in formats if f in settings.formats)})
+        return decode(data, settings).meta
 
     def _report(
         self,

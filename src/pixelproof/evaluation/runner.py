@@ -14,13 +14,13 @@ import numpy as np
 
 from ..analyzers.pixels import PixelAnalyzer
 from ..errors import PixelproofError
+from ..media.files import images_under, read_file
 from ..pipeline import Engine
 from .confidence import RESAMPLES, intervals, sample_warnings
 from .labels import BadLabelSet, is_label, parse_label
 from .metrics import summary
 from .variants import VARIANTS, variant
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".avif"}
 
 
 @dataclass(frozen=True)
@@ -54,11 +54,13 @@ def read_csv(path: Path) -> list[LabeledImage]:
 
 
 def read_folder(root: Path) -> list[LabeledImage]:
-    """``root/ai/**`` and ``root/real/**`` (or ``fake/``, ``human/``...); a sub-folder names the group."""
+    """``root/ai/**`` and ``root/real/**`` (or ``fake/``, ``human/``...); a sub-folder names the group.
+    Images are told by their bytes, as `scan` tells them: other files (notes, a broken download
+    named .jpg) are not part of the set."""
     items = []
     for top in sorted(p for p in root.iterdir() if p.is_dir() and is_label(p.name)):
         label = parse_label(top.name, str(top))
-        for path in sorted(p for p in top.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
+        for path in sorted(images_under(top)):
             rel = path.relative_to(top).parts
             items.append(LabeledImage(path, label, rel[0] if len(rel) > 1 else top.name.lower(), top.name))
     if not items:
@@ -85,10 +87,11 @@ def score_all(
     results = {name: VariantResult(name) for name in variants}
     for done, item in enumerate(items, 1):
         try:
-            data = item.path.read_bytes()
-        except OSError as exc:
+            data = read_file(item.path, engine.settings.max_upload_bytes)
+        except (OSError, PixelproofError) as exc:
+            why = exc.message if isinstance(exc, PixelproofError) else f"unreadable: {exc}"
             for result in results.values():
-                result.unscored.append((item, f"unreadable: {exc}"))
+                result.unscored.append((item, why))
             continue
         for name, result in results.items():
             try:

@@ -13,15 +13,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from ...analyzers.deepfake import DeepfakeAnalyzer
 from ...errors import MediaError, PixelproofError, UrlFetchFailed, UrlRefused
-from ...media import decode
 from ...report import Report
-from ...storage import CreditsExhausted, Feedback, KeyInfo
-from ..analysis import analyze_image
+from ...storage import CreditsExhausted, KeyInfo
+from ..analysis import analyze_image, record_feedback
 from ..analyze import split_names
 from ..errors import InvalidRequest, RateLimited
 from .common import NoScore, documented, face_score, read_form, require_score
@@ -278,20 +276,9 @@ async def _feedback(
     if vendor_class not in classes:
         raise InvalidRequest(f"class must be one of {', '.join(classes)} for model {model}, not {vendor_class!r}")
     _one_source(image, url)
-    state = request.app.state
-    with state.admission.admit(key) as budget:  # free, but it fetches and decodes like an analysis
-        data = image if image is not None else await state.admission.fetch(url, budget)
-        sha256 = await state.admission.run(request, budget, lambda: decode(data, state.settings).meta.sha256)
-    feedback = Feedback(
-        sha256=sha256,
-        label=classes[vendor_class],
-        model=model,
-        vendor_class=vendor_class,
-        created_at=datetime.now(UTC),
-        source_url=url,
-        api_key_id=key.id if key else None,
+    sha256 = await record_feedback(
+        request, key, label=classes[vendor_class], model=model, vendor_class=vendor_class, image=image, url=url
     )
-    await run_in_threadpool(request.app.state.store.save_feedback, feedback)
     body = FeedbackResponse(request=_request_info(0), media=MediaInfo(id=f"med_{sha256}", uri=url or filename))
     return JSONResponse(body.model_dump())
 
