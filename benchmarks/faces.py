@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training" / "data"
 from manifests import load_rows  # noqa: E402
 
 from pixelproof.analyzers.blazeface import FaceDetector  # noqa: E402
-from pixelproof.analyzers.faces import DETECTORS, HEAD_PATH, DeepfakeAnalyzer, FaceHead  # noqa: E402
+from pixelproof.analyzers.deepfake import DETECTORS, HEAD_PATH, DeepfakeAnalyzer, FaceHead  # noqa: E402
 from pixelproof.evaluation.variants import variant  # noqa: E402
 from pixelproof.media import decode  # noqa: E402
 from pixelproof.models import load_path  # noqa: E402

@@ -37,7 +37,7 @@ import faiss
 import numpy as np
 from PIL import Image
 
-from pixelproof.analyzers.pixels_features import POOLS, global_tokens
+from pixelproof.models.clip import POOLS, global_tokens
 from pixelproof.errors import PixelproofError
 from pixelproof.index import Corpus, QueryViews, indexed_image, open_embedder, query_views
 from pixelproof.index.corpus import FRAMED_MAX_PDQ, FRAMED_MAX_PHASH, SIMILAR_MIN, WHOLE_MAX_PDQ

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from pixelproof.analyzers.pixels_features import BACKBONE, ClipBackbone, load_backbone, to_tensor, views
+from pixelproof.models.clip import BACKBONE, ClipBackbone, load_backbone, to_tensor, views
 from pixelproof.analyzers.pixels_head import load_head
 from pixelproof.evaluation.metrics import auc
 from pixelproof.media import decode

@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
+from pixelproof.analyzers import AnalysisOptions
 from pixelproof.analyzers.quality import LIMITS, WORKING_SIDE, QualityAnalyzer, QualityEvidence
 from pixelproof.media import decode
 from pixelproof.settings import Settings
@@ -236,7 +237,7 @@ def pixel_shifts(found, count: int) -> None:
         scored = {}
         for kind, data in copies(path.read_bytes()).items():
             media = decode(data, SETTINGS)
-            scored[kind] = model.analyze(media, heatmap=False)
+            scored[kind] = model.analyze(media, AnalysisOptions(heatmap=False))
             widen[kind].append(ANALYZER.analyze(media).widen_band)
         for kind, evidence in scored.items():
             shifts[kind].append(abs(evidence.ai_probability - scored["original"].ai_probability))

@@ -14,7 +14,7 @@ import time
 import c2pa
 import pytest
 
-from pixelproof.analyzers.c2pa import C2paEvidence
+from pixelproof.analyzers.c2pa import C2paAnalyzer, C2paEvidence
 from pixelproof.pipeline import Engine
 from pixelproof.settings import Settings
 
@@ -35,7 +35,7 @@ def c2pa_report(data: bytes, engine: Engine = UNTRUSTED):
     report = engine.analyze(data, only=["c2pa"])
     section = report.analyzers["c2pa"]
     assert section.status == "processed", section.reason
-    return report, report.evidence("c2pa", C2paEvidence)
+    return report, report.evidence(C2paAnalyzer)
 
 
 def _trusting_engine(tmp_path) -> Engine:

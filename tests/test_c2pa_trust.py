@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from pixelproof.analyzers.c2pa import C2paEvidence
+from pixelproof.analyzers.c2pa import C2paAnalyzer
 from pixelproof.models import C2PA_TRUST_LIST, path_for
 from pixelproof.models.trustlist import extract, read
 from pixelproof.pipeline import Engine
@@ -39,7 +39,7 @@ def _evidence(engine: Engine, data: bytes):
     report = engine.analyze(data, only=["c2pa"])
     section = report.analyzers["c2pa"]
     assert section.status == "processed", section.reason
-    return report, report.evidence("c2pa", C2paEvidence)
+    return report, report.evidence(C2paAnalyzer)
 
 
 def _fixture(path: str) -> bytes:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pixelproof.analyzers.faces import HEAD_PATH
+from pixelproof.analyzers.deepfake import HEAD_PATH
 from pixelproof.api.compat.aiornot import REPORTS, SECTIONS
 from pixelproof.index.edits import cropped
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pixelproof.analyzers.faces import HEAD_PATH
+from pixelproof.analyzers.deepfake import HEAD_PATH
 from pixelproof.evaluation.runner import read_labeled
 
 from .compat_support import ai_declared, image, image_host, new_key, pair, start_compat_server

@@ -3,13 +3,18 @@ images fetched from a loopback host the server was told to allow (``--url-allow`
 
 import io
 import json
+import re
 
 import httpx
 import pytest
 from PIL import ExifTags, Image
 
+from pixelproof.analyzers.metadata import IptcFields
+from pixelproof.api.compat.winston import WINSTON_EXIF
+
 from .compat_support import DST, MIDJOURNEY_XMP, ai_declared, image, image_host, new_key, start_compat_server
 from .support_c2pa import AI_CREATED, c2pa_manifest, sign
+from .shared import SHARED
 from .support_images import BY_NAME, photo_like, png, sd_script
 
 
@@ -206,3 +211,14 @@ def test_auth_and_body_size_errors_in_winstons_shape(server, host):
         headers={"Authorization": f"Bearer {server.token}", "Content-Type": "application/json"},
     )
     assert_error(response, 413, "too_large")
+
+
+def test_winston_field_set_is_complete():
+    assert [field for _, field in WINSTON_EXIF] == list(IptcFields.model_fields)
+    for winston, field in WINSTON_EXIF:
+        assert winston.lower() == field.replace("_", "").lower(), winston
+    doc = SHARED / "seeds" / "003_4ae0cb415729b57d.txt"
+    if not doc.exists():
+        pytest.skip(f"{doc} is absent: the field set is checked against our own table only")
+    block = doc.read_text().split('"exif": {', 1)[1].split('"ai_watermark_detected"', 1)[0]
+    assert [winston for winston, _ in WINSTON_EXIF] == re.findall(r'^"(\w+)":', block, re.MULTILINE)

@@ -9,7 +9,7 @@ from PIL import Image
 
 from pixelproof.analyzers.base import NotApplicable
 from pixelproof.analyzers.blazeface import FULL_RANGE, MAX_TILES, SHORT_RANGE, FaceDetector, _Model, tiles
-from pixelproof.analyzers.faces import DETECTORS, HEAD_PATH, DeepfakeAnalyzer, FaceHead
+from pixelproof.analyzers.deepfake import DETECTORS, HEAD_PATH, DeepfakeAnalyzer, FaceHead
 from pixelproof.budget import Budget, governing
 from pixelproof.errors import ClientGone
 from pixelproof.media import decode

@@ -5,7 +5,7 @@ import io
 import pytest
 from PIL import Image
 
-from pixelproof.analyzers.metadata import MetadataEvidence
+from pixelproof.analyzers.metadata import MetadataAnalyzer
 from pixelproof.media import decode
 from pixelproof.pipeline import Engine
 from pixelproof.settings import Settings
@@ -23,7 +23,7 @@ def test_format_fixtures_meet_their_expectations():
         expect = expectations(row)
         data = (SHARED / "fixtures" / row["path"]).read_bytes()
         report = ENGINE.analyze(data, only=["metadata"])
-        evidence = report.evidence("metadata", MetadataEvidence)
+        evidence = report.evidence(MetadataAnalyzer)
         where = row["path"]
         if "size" in expect:
             assert f"{report.media.width}x{report.media.height}" == expect["size"], where

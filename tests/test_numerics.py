@@ -17,12 +17,12 @@ from fastapi.testclient import TestClient
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
-from pixelproof.analyzers.pixels_features import BACKBONE, load_backbone
+from pixelproof.models.clip import BACKBONE, load_backbone
 from pixelproof.analyzers.pixels_head import RAW_TOLERANCE, load_head
 from pixelproof.analyzers.pixels_head import check as check_head
 from pixelproof.api import create_app
 from pixelproof.models import ARTIFACTS, load_path, numerics
-from pixelproof.models.numerics import TOLERANCE, NumericsMismatch, compare, measure
+from pixelproof.models.numerics import TOLERANCE, NumericsMismatch, compare
 from pixelproof.models.surgery import integer_ops
 from pixelproof.models.testcards import cards
 from pixelproof.pipeline import Engine
@@ -57,7 +57,7 @@ def test_the_pixel_head_scores_the_testcards_as_recorded(fetched_models):
 
 def test_thread_count_does_not_move_the_features(fetched_models):
     """Servers size the thread pool from their cores; the numbers must not follow."""
-    from pixelproof.analyzers.pixels_features import ClipBackbone, views
+    from pixelproof.models.clip import ClipBackbone, views
 
     crops = views(cards()["photo"])[:2]
     path = load_path(BACKBONE, fetched_models)

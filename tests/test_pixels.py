@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from pixelproof.analyzers.pixels import PixelEvidence
+from pixelproof.analyzers.pixels import PixelAnalyzer
 from pixelproof.analyzers.pixels_head import load_head
 from pixelproof.models import ARTIFACTS
 from pixelproof.pipeline import Engine
@@ -38,7 +38,7 @@ def test_pipeline_scores_small_images_end_to_end(engine, fmt, size, options):
     report = engine.analyze(encode(scene(*size, seed=size[0]), fmt, **options))
     section = report.analyzers["pixels"]
     assert section.status == "processed", section.reason
-    evidence = report.evidence("pixels", PixelEvidence)
+    evidence = report.evidence(PixelAnalyzer)
     low, high = evidence.uncertain_band
     p = evidence.ai_probability
     assert 0.0 <= low <= high <= 1.0 and 0.0 <= p <= 1.0
@@ -55,7 +55,7 @@ def test_pipeline_scores_small_images_end_to_end(engine, fmt, size, options):
 
 def test_heatmap_covers_the_image(engine):
     report = engine.analyze(encode(scene(700, 300, seed=3), "PNG"), only=["pixels"], heatmap=True)
-    heatmap = report.evidence("pixels", PixelEvidence).heatmap
+    heatmap = report.evidence(PixelAnalyzer).heatmap
     assert heatmap is not None and (heatmap.rows, heatmap.cols) == (2, 4)
     assert all(0.0 <= cell.score <= 1.0 for cell in heatmap.cells)
     right = max(c.box[0] + c.box[2] for c in heatmap.cells)
@@ -66,9 +66,9 @@ def test_heatmap_covers_the_image(engine):
 def test_heatmap_follows_the_request_then_the_server_setting(engine, fetched_models):
     data = encode(scene(300, 300, seed=5), "PNG")
     heatmap_on = Engine(fetched_models.model_copy(update={"heatmap": True}))
-    assert engine.analyze(data, only=["pixels"]).evidence("pixels", PixelEvidence).heatmap is None
-    assert heatmap_on.analyze(data, only=["pixels"]).evidence("pixels", PixelEvidence).heatmap is not None
-    assert heatmap_on.analyze(data, only=["pixels"], heatmap=False).evidence("pixels", PixelEvidence).heatmap is None
+    assert engine.analyze(data, only=["pixels"]).evidence(PixelAnalyzer).heatmap is None
+    assert heatmap_on.analyze(data, only=["pixels"]).evidence(PixelAnalyzer).heatmap is not None
+    assert heatmap_on.analyze(data, only=["pixels"], heatmap=False).evidence(PixelAnalyzer).heatmap is None
     # analyzers that take no per-request option simply do not get it
     assert engine.analyze(data, only=["quality"], heatmap=True).analyzers["quality"].status == "processed"
 

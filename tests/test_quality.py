@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from pixelproof.analyzers import Signal
+from pixelproof.evidence import Signal
 from pixelproof.analyzers.quality import MAX_WIDEN, QualityAnalyzer, QualityEvidence, jpeg_quality
 from pixelproof.fusion import fuse
 from pixelproof.media import decode
@@ -234,10 +234,10 @@ def test_fusion_widens_the_band_by_the_quality_signal():
     bad_evidence = analyze(encode(scene().filter(ImageFilter.GaussianBlur(4)), "JPEG", quality=25))
     bad = [s.model_copy(update={"source": "quality"}) for s in bad_evidence.signals()]
 
-    sharp = fuse([pixel, *good])
+    sharp = fuse([pixel, *good], ["pixels"])
     assert sharp.label == "ai" and sharp.uncertain_band == (0.4, 0.6)
 
-    poor = fuse([pixel, *bad])
+    poor = fuse([pixel, *bad], ["pixels"])
     w = bad_evidence.widen_band
     assert 0.1 < w <= MAX_WIDEN
     assert poor.uncertain_band == (round(0.4 - w, 4), round(0.6 + w, 4))

@@ -14,7 +14,7 @@ from PIL import Image
 
 from pixelproof.analyzers.dwtdct import MAX_TILES as WATERMARK_MAX_TILES
 from pixelproof.analyzers.pixels import HEATMAP_MAX_CELLS
-from pixelproof.analyzers.pixels_features import SIZE, grid_crops, views
+from pixelproof.models.clip import SIZE, grid_crops, views
 from pixelproof.analyzers.quality import QualityAnalyzer
 from pixelproof.media import MAX_ASPECT, decode, window
 from pixelproof.pipeline import Engine

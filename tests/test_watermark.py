@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from pixelproof.analyzers.dwtdct import MAX_TILES
-from pixelproof.analyzers.watermark import ABSENCE, PAYLOADS, WatermarkEvidence
+from pixelproof.analyzers.watermark import ABSENCE, PAYLOADS, WatermarkAnalyzer, WatermarkEvidence
 from pixelproof.pipeline import Engine
 from pixelproof.settings import Settings
 
@@ -36,7 +36,7 @@ def float_pipeline(rgb: np.ndarray, bits: np.ndarray, flip: bool) -> np.ndarray:
 
 def analyze(data: bytes) -> tuple[WatermarkEvidence, list]:
     report = ENGINE.analyze(data, only=["watermark"])
-    return report.evidence("watermark", WatermarkEvidence), report.analyzers["watermark"].signals
+    return report.evidence(WatermarkAnalyzer), report.analyzers["watermark"].signals
 
 
 EMBEDDERS = {  # name: (how it marks an RGB image, the colour order the reader must find)
@@ -137,7 +137,7 @@ def test_no_real_fixture_carries_a_watermark():
     assert rows, "the fixtures manifest lists no real images"
     for row in rows:
         report = ENGINE.analyze((SHARED / "fixtures" / row["path"]).read_bytes(), only=["watermark"])
-        evidence = report.evidence("watermark", WatermarkEvidence)
+        evidence = report.evidence(WatermarkAnalyzer)
         if evidence is None:  # declined: too small to carry a mark
             continue
         assert not evidence.ai_watermark_detected, row["path"]

@@ -32,7 +32,7 @@ from dataset import all_rows  # noqa: E402
 from features import ALL_VARIANTS, EVAL_VARIANTS, FEATURES_DIR, STRESS_VARIANTS, aug_variants, box_variants, cache_path, caption_variants, holds_tokens, save  # noqa: E402
 from synthetic import caption  # noqa: E402
 
-from pixelproof.analyzers.pixels_features import BACKBONE, VIEWS, ClipBackbone, views  # noqa: E402
+from pixelproof.models.clip import BACKBONE, VIEWS, ClipBackbone, views  # noqa: E402
 from pixelproof.evaluation.variants import variant  # noqa: E402
 from pixelproof.media import decode  # noqa: E402
 from pixelproof.models import load_path  # noqa: E402

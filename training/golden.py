@@ -21,7 +21,7 @@ from importlib.metadata import version
 
 import numpy as np
 
-from pixelproof.analyzers.pixels_features import load_backbone
+from pixelproof.models.clip import load_backbone
 from pixelproof.analyzers.pixels_head import HEAD_PATH, load_head, testcard_scores
 from pixelproof.models import ARTIFACTS, load_path
 from pixelproof.models.numerics import GOLDEN_PATH, measure

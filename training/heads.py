@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from pixelproof.analyzers.pixels_features import vectorize
+from pixelproof.models.clip import vectorize
 from pixelproof.analyzers.pixels_head import Linear
 
 

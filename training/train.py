@@ -31,7 +31,7 @@ from dataset import FAMILY_ORDER, Dataset, family_of, load_dataset  # noqa: E402
 from features import ALL_VARIANTS, EVAL_VARIANTS, FEATURES_DIR, STRESS_VARIANTS, aug_variants, box_variants, caption_variants  # noqa: E402
 from heads import balanced_weights, decision, features, fit_linear  # noqa: E402
 
-from pixelproof.analyzers.pixels_features import BACKBONE, load_backbone  # noqa: E402
+from pixelproof.models.clip import BACKBONE, load_backbone  # noqa: E402
 from pixelproof.analyzers.pixels_head import HEAD_PATH, TRAINING_LIST_PATH, Head, testcard_scores  # noqa: E402
 from pixelproof.evaluation.metrics import auc, summary  # noqa: E402
 from pixelproof.models import ARTIFACTS  # noqa: E402

@@ -4,11 +4,11 @@
 analyzers run the same checks themselves before their first score (models/numerics.py).
 """
 
-from .analyzers.pixels_features import BACKBONE, load_backbone
 from .analyzers.pixels_head import check as check_head
 from .analyzers.pixels_head import load_head
 from .errors import ModelMissing
 from .models import ARTIFACTS, ModelTampered, load_path
+from .models.clip import BACKBONE, load_backbone
 from .models.numerics import Check, check
 from .settings import Settings
 

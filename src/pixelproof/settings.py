@@ -71,7 +71,7 @@ class Settings(BaseSettings):
 
     exiftool: bool = False  # the metadata analyzer adds exiftool's full report (one long-lived process)
 
-    index_analyzed: bool = False  # reverse_search also adds every image it sees to the near-duplicate index
+    index_analyzed: bool = False  # the engine adds every image reverse_search sees to the near-duplicate index
 
     @field_validator("formats", "url_allow", mode="before")
     @classmethod

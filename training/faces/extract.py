@@ -32,8 +32,8 @@ from manifests import load_rows  # noqa: E402
 
 from pixelproof.analyzers.blazeface import FaceDetector  # noqa: E402
 from pixelproof.analyzers.blazeface import Face  # noqa: E402
-from pixelproof.analyzers.faces import BACKBONE, DETECTORS, FACE_VIEWS, face_views  # noqa: E402
-from pixelproof.analyzers.pixels_features import ClipBackbone, global_view  # noqa: E402
+from pixelproof.analyzers.deepfake import BACKBONE, DETECTORS, FACE_VIEWS, face_views  # noqa: E402
+from pixelproof.models.clip import ClipBackbone, global_view  # noqa: E402
 from pixelproof.evaluation.variants import variant  # noqa: E402
 from pixelproof.media import decode  # noqa: E402
 from pixelproof.models import load_path  # noqa: E402

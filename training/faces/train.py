@@ -42,8 +42,8 @@ from extract import CACHE_VIEWS, EVAL_VARIANTS, FACES_DIR, cache_path  # noqa: E
 from heads import balanced_weights, decision, fit_linear  # noqa: E402
 from manifests import load_rows  # noqa: E402
 
-from pixelproof.analyzers.faces import BACKBONE, FACE_VIEWS, HEAD_PATH, FaceHead  # noqa: E402
-from pixelproof.analyzers.pixels_features import VIEWS, vectorize  # noqa: E402
+from pixelproof.analyzers.deepfake import BACKBONE, FACE_VIEWS, HEAD_PATH, FaceHead  # noqa: E402
+from pixelproof.models.clip import VIEWS, vectorize  # noqa: E402
 from pixelproof.evaluation.metrics import auc, summary  # noqa: E402
 from pixelproof.models import ARTIFACTS  # noqa: E402
 

@@ -22,8 +22,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ..evidence import Evidence, GeneratorGuess, Signal
 from ..media import Media
-from .base import Analyzer, Evidence, GeneratorGuess, Signal
+from . import _iptc
+from .base import DEFAULT_OPTIONS, AnalysisOptions, Analyzer
 from .c2pa_locate import locate
 from .c2pa_trust import C2paTrustError, TrustAnchor, TrustSource, load_trust
 from .families import UNKNOWN, family_for
@@ -31,10 +33,8 @@ from .registry import register
 
 State = Literal["none", "trusted", "valid", "valid-untrusted", "invalid", "unreadable", "remote-unresolved"]
 
-# IPTC digital source types (https://cv.iptc.org/newscodes/digitalsourcetype/).
-GENERATED_TYPES = {"trainedAlgorithmicMedia", "algorithmicMedia"}
-AI_TYPES = GENERATED_TYPES | {"compositeWithTrainedAlgorithmicMedia"}
-CAPTURE_TYPES = {"digitalCapture", "computationalCapture"}
+AI_TYPES = _iptc.AI_GENERATED | _iptc.AI_PART  # source types that declare generative AI, in whole or in part
+
 # Failures that only say the signer is not on our trust list: the integrity checks passed.
 UNTRUSTED_CODES = {"signingCredential.untrusted", "cawg.x509.credential.untrusted"}
 # Failures about who signed and when (the certificate, its expiry, the time-stamp), not about
@@ -132,7 +132,7 @@ class C2paEvidence(Evidence):
             return []
         if self.ai_claim:
             return [self._ai_signal()]
-        if self.source_type in CAPTURE_TYPES and self.state != "invalid":
+        if self.source_type in _iptc.CAPTURE and self.state != "invalid":
             return [self._capture_signal()]
         generator = (self.active.claim_generator if self.active else None) or "unknown"
         if self.state == "invalid":
@@ -163,7 +163,7 @@ class C2paEvidence(Evidence):
 
     def _capture_signal(self) -> Signal:
         """Strong only from a trusted signer: anyone can sign "digitalCapture" with a home-made certificate."""
-        summary = f"C2PA Content Credentials {self._signed()} record a camera capture ({self.source_type}), no AI."
+        summary = f"C2PA Content Credentials {self._signed()} record a capture from real life ({self.source_type}), no AI."
         if self.state == "valid-untrusted":
             summary += " The signer is on no trust list, so anyone could have made them: weak evidence."
             return Signal(kind="provenance", points_to="human", strength="weak", summary=summary)
@@ -205,7 +205,7 @@ class C2paAnalyzer(Analyzer):
         self._context = None  # built on first use: importing the C2PA library costs ~0.1 s
         self._trust = None
 
-    def analyze(self, media: Media) -> C2paEvidence:
+    def analyze(self, media: Media, options: AnalysisOptions = DEFAULT_OPTIONS) -> C2paEvidence:
         found = locate(media.data, media.meta.format)
         if not found.store:
             if found.remote_url:
@@ -417,7 +417,7 @@ def _actions(assertion: dict) -> list[Action]:
             Action(
                 action=_text(action.get("action")) or "unknown",
                 software_agent=_text(agent.get("name")) if isinstance(agent, dict) else _text(agent),
-                digital_source_type=source.rstrip("/").rpartition("/")[2] if source else None,
+                digital_source_type=_iptc.term(source),
             )
         )
     return actions
@@ -459,7 +459,7 @@ def _ai_declaration(manifests: list[Manifest], active: Manifest | None, origin: 
     ai_types = sorted({a.digital_source_type for a in actions if a.digital_source_type in AI_TYPES})
     ai_tool = next((n for n in agents + generators if family_for(n) != UNKNOWN), None)
     ai_assertions = [label for m in manifests for label in m.ai_assertions]
-    if origin and origin.digital_source_type in GENERATED_TYPES:
+    if origin and origin.digital_source_type in _iptc.AI_GENERATED:
         claim, reason = "generated", f"digitalSourceType {origin.digital_source_type}"
     elif active and family_for(active.claim_generator) != UNKNOWN:
         claim, reason = "generated", "its claim generator is an AI product"

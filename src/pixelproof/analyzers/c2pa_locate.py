@@ -13,15 +13,12 @@ import re
 import zlib
 from dataclasses import dataclass
 
+from ..media.containers import Malformed, jpeg_segments, png_chunks, riff_chunks
+
 _JPEG_XMP = b"http://ns.adobe.com/xap/1.0/\x00"
 _PNG_XMP = b"XML:com.adobe.xmp\x00"
 _MAX_XMP = 4 * 1024 * 1024  # a compressed XMP chunk is inflated up to this many bytes
 _PROVENANCE = re.compile(rb"""provenance(?:\s*=\s*["']([^"']{1,2048})["']|\s*>\s*([^<\s]{1,2048})\s*<)""")
-_JPEG_STANDALONE = {0x01, *range(0xD0, 0xD9)}  # markers without a length field (TEM, RSTn, SOI)
-
-
-class _Malformed(Exception):
-    """The container walk lost its way; the byte search below still answers."""
 
 
 @dataclass(frozen=True)
@@ -41,8 +38,8 @@ def locate(data: bytes, fmt: str) -> Located:
     if walk is not None:
         try:
             return walk(data)
-        except (_Malformed, IndexError, ValueError):
-            pass
+        except (Malformed, IndexError, ValueError):
+            pass  # the container walk lost its way; the byte search below still answers
     return _search(data)
 
 
@@ -55,44 +52,22 @@ def _provenance(xmp: bytes) -> str | None:
 
 def _jpeg(data: bytes) -> Located:
     store, xmp = False, []
-    i, end = 2, len(data)
-    while i + 4 <= end:
-        if data[i] != 0xFF:
-            raise _Malformed
-        marker = data[i + 1]
-        if marker == 0xFF:  # fill byte
-            i += 1
-            continue
-        if marker in _JPEG_STANDALONE:
-            i += 2
-            continue
-        if marker in (0xDA, 0xD9):  # start of scan / end of image: no metadata segments follow
-            break
-        length = int.from_bytes(data[i + 2 : i + 4], "big")
-        if length < 2:
-            raise _Malformed
-        body = data[i + 4 : i + 2 + length]
-        if marker == 0xEB and body[:2] == b"JP":  # APP11 JPEG-XT box: JUMBF
+    for segment in jpeg_segments(data):
+        body = segment.body
+        if segment.kind == 0xEB and body[:2] == b"JP":  # APP11 JPEG-XT box: JUMBF
             store = True
-        elif marker == 0xE1 and body.startswith(_JPEG_XMP):
+        elif segment.kind == 0xE1 and body.startswith(_JPEG_XMP):
             xmp.append(body)
-        i += 2 + length
     return Located(store, _provenance(b"".join(xmp)))
 
 
 def _png(data: bytes) -> Located:
     store, xmp = False, []
-    i, end = 8, len(data)
-    while i + 8 <= end:
-        length = int.from_bytes(data[i : i + 4], "big")
-        kind, start = data[i + 4 : i + 8], i + 8
-        if kind == b"caBX":
+    for chunk in png_chunks(data):
+        if chunk.kind == b"caBX":
             store = True
-        elif kind == b"iTXt" and data.startswith(_PNG_XMP, start):
-            xmp.append(_itxt_text(data[start + len(_PNG_XMP) : start + length]))
-        elif kind == b"IEND":
-            break
-        i = start + length + 4  # data, then the CRC
+        elif chunk.kind == b"iTXt" and (body := chunk.body).startswith(_PNG_XMP):
+            xmp.append(_itxt_text(body[len(_PNG_XMP) :]))
     return Located(store, _provenance(b"".join(xmp)))
 
 
@@ -111,15 +86,11 @@ def _itxt_text(body: bytes) -> bytes:
 
 def _webp(data: bytes) -> Located:
     store, xmp = False, []
-    i, end = 12, len(data)
-    while i + 8 <= end:
-        kind = data[i : i + 4]
-        length = int.from_bytes(data[i + 4 : i + 8], "little")
-        if kind == b"C2PA":
+    for chunk in riff_chunks(data):
+        if chunk.kind == b"C2PA":
             store = True
-        elif kind == b"XMP ":
-            xmp.append(data[i + 8 : i + 8 + length])
-        i += 8 + length + (length & 1)
+        elif chunk.kind == b"XMP ":
+            xmp.append(chunk.body)
     return Located(store, _provenance(b"".join(xmp)))
 
 

@@ -1,12 +1,11 @@
 """Where editors and generators leave text in an image file, read without touching pixels.
 
 Shared by the metadata and generator-text analyzers (this module registers no analyzer):
-PNG text chunks walked from the raw bytes (so text placed after IDAT, chunk order and the
+PNG text chunks walked from the raw bytes (media/containers.py, so text placed after IDAT, chunk order and the
 chunk's position all survive), EXIF UserComment with its 8-byte charset header, and XMP
 parsed namespace-aware with defusedxml, which refuses entity bombs in hostile packets.
 """
 
-import struct
 import zlib
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element, ParseError
@@ -14,7 +13,8 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from ..media.containers import PNG_SIGNATURE, png_chunks
+
 MAX_TEXT_BYTES = 8 * 1024 * 1024  # per chunk, after decompression: bounds a zlib bomb
 MAX_TEXT_TOTAL = 32 * 1024 * 1024  # per file
 
@@ -51,20 +51,15 @@ def png_text_chunks(data: bytes) -> list[TextChunk]:
     if not data.startswith(PNG_SIGNATURE):
         return []
     chunks: list[TextChunk] = []
-    pos, seen_idat, total = len(PNG_SIGNATURE), False, 0
-    while pos + 8 <= len(data):
-        length, ctype = struct.unpack(">I4s", data[pos : pos + 8])
-        body = data[pos + 8 : pos + 8 + length]
-        if ctype == b"IEND":
-            break
-        if ctype == b"IDAT":
+    seen_idat, total = False, 0
+    for chunk in png_chunks(data):
+        if chunk.kind == b"IDAT":
             seen_idat = True
-        elif ctype in (b"tEXt", b"zTXt", b"iTXt") and total < MAX_TEXT_TOTAL:
-            parsed = _text_chunk(ctype, body)
+        elif chunk.kind in (b"tEXt", b"zTXt", b"iTXt") and total < MAX_TEXT_TOTAL:
+            parsed = _text_chunk(chunk.kind, chunk.body)
             if parsed:
                 chunks.append(TextChunk(parsed[0], parsed[1], seen_idat))
                 total += len(parsed[1])
-        pos += 12 + length
     return chunks
 
 

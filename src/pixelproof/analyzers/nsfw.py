@@ -19,11 +19,12 @@ import io
 import numpy as np
 from PIL import Image
 
+from ..evidence import Evidence
 from ..media import Media
 from ..models import ARTIFACTS, load_path
 from ..models.numerics import require
 from ..models.runtime import cpu_session
-from .base import Analyzer, Evidence
+from .base import DEFAULT_OPTIONS, AnalysisOptions, Analyzer
 from .registry import register
 
 MODEL = "open-nsfw"
@@ -72,7 +73,7 @@ class NsfwAnalyzer(Analyzer):
         [probabilities] = self.session.run(None, {self.input: preprocess(rgb)})
         return float(probabilities[0, 1])  # outputs are (SFW, NSFW)
 
-    def analyze(self, media: Media) -> NsfwEvidence:
+    def analyze(self, media: Media, options: AnalysisOptions = DEFAULT_OPTIONS) -> NsfwEvidence:
         score = self.score(media.rgb)
         return NsfwEvidence(
             is_detected=score >= THRESHOLD,

@@ -12,11 +12,12 @@ from typing import Literal
 from pydantic import BaseModel
 from PIL import Image
 
+from ..evidence import Evidence, GeneratorGuess, Signal
 from ..media import Media
 from ..models import ARTIFACTS
+from ..models.clip import BACKBONE, VIEWS, grid_crops, load_backbone, media_tokens
 from ..models.numerics import NumericsMismatch
-from .base import Analyzer, Evidence, GeneratorGuess, Signal
-from .pixels_features import BACKBONE, VIEWS, grid_crops, load_backbone, media_tokens
+from .base import DEFAULT_OPTIONS, AnalysisOptions, Analyzer
 from .pixels_head import check, load_head
 from .registry import register
 
@@ -78,7 +79,7 @@ class PixelAnalyzer(Analyzer):
     version = "1.0.0"
     evidence_model = PixelEvidence
     judges_pixels = True
-    accepts = ("heatmap",)
+    score_priority = 100  # its calibrated probability is the verdict's score (fusion rule 2)
     description = "Calibrated P(AI) from the pixels (frozen CLIP ViT-B/16 + trained head), generator family, heatmap."
 
     def __init__(self, settings):
@@ -95,12 +96,13 @@ class PixelAnalyzer(Analyzer):
             head_sha256=head_sha256,
         )
 
-    def analyze(self, media: Media, *, heatmap: bool | None = None) -> PixelEvidence:
+    def analyze(self, media: Media, options: AnalysisOptions = DEFAULT_OPTIONS) -> PixelEvidence:
         tokens = media_tokens(self.backbone, media)
         raw = float(self.head.detector(tokens))
         p = self.head.probability(raw)
         low, high = self.head.band
         label = "ai" if p >= high else "human" if p < low else "uncertain"
+        heatmap = self.settings.heatmap if options.heatmap is None else options.heatmap
         return PixelEvidence(
             ai_probability=round(p, 4),
             raw_score=round(raw, 4),
@@ -109,7 +111,7 @@ class PixelAnalyzer(Analyzer):
             generator=self._generator(tokens),
             views=list(VIEWS),
             models=self.models,
-            heatmap=self._heatmap(media) if (self.settings.heatmap if heatmap is None else heatmap) else None,
+            heatmap=self._heatmap(media) if heatmap else None,
         )
 
     def _generator(self, tokens) -> GeneratorGuess:

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..models.clip import ClipBackbone, views, vectorize
 from ..models.numerics import Check
 from ..models.testcards import cards
-from .pixels_features import ClipBackbone, views, vectorize
 
 HEAD_PATH = Path(__file__).with_name("weights") / "pixels_head.npz"
 TRAINING_LIST_PATH = HEAD_PATH.with_name("pixels_head.training.json")  # sha256 of every training image

@@ -40,8 +40,9 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
+from ..evidence import Evidence, Signal
 from ..media import Media, window
-from .base import Analyzer, Evidence, Signal
+from .base import DEFAULT_OPTIONS, AnalysisOptions, Analyzer
 from .registry import register
 
 Issue = Literal["small", "heavily_compressed", "blurry", "noisy", "overexposed", "underexposed"]
@@ -116,7 +117,7 @@ class QualityAnalyzer(Analyzer):
     judges_pixels = True
     description = "Resolution, JPEG quality, blur, noise and exposure; low quality widens the uncertain band."
 
-    def analyze(self, media: Media) -> QualityEvidence:
+    def analyze(self, media: Media, options: AnalysisOptions = DEFAULT_OPTIONS) -> QualityEvidence:
         grey = _grey(media)
         working = np.asarray(_shrink(grey, WORKING_SIDE))
         crop = np.asarray(_centre_crop(grey, NOISE_CROP), dtype=np.float32)

@@ -3,18 +3,20 @@ in a screenshot, been seen before, and since when? And which indexed pictures do
 like (a crop of one, or another shot of the same scene)?
 
 The index holds what ``pixelproof index add`` put there (and, with the ``index_analyzed``
-setting, every image analyzed). A match is not evidence of AI or not: it says where an
-earlier copy came from, which a moderator weighs alongside the verdict. Without an index the
+setting, every image this analyzer saw, which the engine adds once the report is made: the
+analyzer only reads). A match is not evidence of AI or not: it says where an earlier copy
+came from, which a moderator weighs alongside the verdict. Without an index the
 analyzer declines at the cost of one file check (SQLite) or one row read. Without the CLIP
 model only the hashes are searched, and the evidence says why.
 """
 
 import threading
 
-from ..index import Corpus, Embedder, Match, database_exists, indexed_image, open_embedder, query_views
+from ..evidence import Evidence, Signal
+from ..index import Corpus, Embedder, Match, database_exists, open_embedder, query_views
 from ..index.corpus import SIMILAR_MIN
 from ..media import Media
-from .base import Analyzer, Evidence, NotApplicable, Signal
+from .base import DEFAULT_OPTIONS, AnalysisOptions, Analyzer, NotApplicable
 from .registry import register
 
 HOW_TO_ADD = "add images with `pixelproof index add PATH...`, or set PIXELPROOF_INDEX_ANALYZED=true"
@@ -24,7 +26,9 @@ class ReverseSearchEvidence(Evidence):
     was_found: bool  # a copy was found (a hash match); "similar" matches alone do not count
     matches: list[Match]  # copies closest first, then similar images most similar first; at most 10
     indexed_images: int  # how many images were searched
-    added_to_index: bool = False  # this image was added (setting ``index_analyzed``)
+    # New to the index, so the engine adds it once the report is made (setting ``index_analyzed``):
+    # the analyzer itself only reads.
+    added_to_index: bool = False
     similar_skipped: str | None = None  # why no similar-image search ran; None: it ran
 
     def signals(self) -> list[Signal]:
@@ -64,7 +68,7 @@ class ReverseSearchAnalyzer(Analyzer):
         self._skipped: str | None = None  # why there is no embedder
         self._opening = threading.Lock()
 
-    def analyze(self, media: Media) -> ReverseSearchEvidence:
+    def analyze(self, media: Media, options: AnalysisOptions = DEFAULT_OPTIONS) -> ReverseSearchEvidence:
         corpus = self._open()
         searched = corpus.size()
         if not searched and not self.settings.index_analyzed:
@@ -72,7 +76,7 @@ class ReverseSearchAnalyzer(Analyzer):
         embedding = self._embedder(media) if self._embedder else None
         views = query_views(media, embedding)
         matches = corpus.search(views) if searched else []
-        added = self.settings.index_analyzed and corpus.add([indexed_image(media, None, views.whole, embedding)]) == 1
+        added = self.settings.index_analyzed and not corpus.holds(media.meta.sha256)
         return ReverseSearchEvidence(
             was_found=any(m.kind == "copy" for m in matches),
             matches=matches,

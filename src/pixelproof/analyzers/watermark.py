@@ -29,8 +29,9 @@ import numpy as np
 from PIL import ExifTags, Image
 from pydantic import BaseModel
 
+from ..evidence import Evidence, GeneratorGuess, Signal
 from ..media import Media
-from .base import Analyzer, Evidence, GeneratorGuess, NotApplicable, Signal
+from .base import DEFAULT_OPTIONS, AnalysisOptions, Analyzer, NotApplicable
 from .dwtdct import MAX_TILES, TILE, ArrayType, ColourOrder, Votes, read_votes, row_step
 from .registry import register
 
@@ -153,7 +154,7 @@ class WatermarkAnalyzer(Analyzer):
     judges_pixels = True
     description = "Invisible-watermark dwtDct payloads of Stable Diffusion v1/v2, SDXL and FLUX."
 
-    def analyze(self, media: Media) -> WatermarkEvidence:
+    def analyze(self, media: Media, options: AnalysisOptions = DEFAULT_OPTIONS) -> WatermarkEvidence:
         width, height = media.image.size
         if height * width < MIN_PIXELS:
             raise NotApplicable(f"{width}×{height} is too small to carry the mark (embedders need 256×256 pixels)")

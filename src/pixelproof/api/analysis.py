@@ -1,4 +1,5 @@
-"""One analyzed image, the same way for every API: admit, pay, fetch, analyze, store.
+"""One analyzed image, the same way for every API: admit, pay, fetch, analyze, store; and one
+labelled image (feedback): admit, fetch, identify, store.
 
 Credits are reserved before anything is fetched or analyzed, with one conditional UPDATE
 (``Store.charge``), and given back if the request then fails: an exhausted key is refused
@@ -11,13 +12,14 @@ or a server out of slots refuses the request before anything is charged.
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import anyio
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from ..report import Report
-from ..storage import KeyInfo, Store
+from ..storage import Feedback, KeyInfo, Store
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ async def analyze_image(
     key: KeyInfo | None,
     *,
     image: bytes | None = None,
+    filename: str | None = None,
     url: str | None = None,
     cost: int = 1,
     accept: Callable[[bytes], None] | None = None,
@@ -61,7 +64,8 @@ async def analyze_image(
     ``accept`` may refuse the bytes before analysis (an API's own format or size rules);
     ``require`` may refuse the report before it is stored (e.g. an API that must answer with
     a score). Either raising refunds the credits and stores nothing; so does running out of
-    the time budget or losing the client.
+    the time budget or losing the client. ``filename`` (an upload's own name) is kept in the
+    report so that people can tell their reports apart.
     """
     state = request.app.state
     with state.admission.admit(key) as budget:
@@ -74,6 +78,7 @@ async def analyze_image(
                 report = state.engine.analyze(
                     data, external_id=external_id, only=only, excluding=excluding, heatmap=heatmap, budget=budget
                 )
+                report.filename = filename
                 if require:
                     require(report)
                 budget.check()  # the last moment to stop: past it, the report is kept
@@ -84,3 +89,33 @@ async def analyze_image(
 
             report = await state.admission.run(request, budget, analyze_and_store)
     return Analyzed(report, credits_left)
+
+
+async def record_feedback(
+    request: Request,
+    key: KeyInfo | None,
+    *,
+    label: str,
+    model: str,
+    vendor_class: str,
+    image: bytes | None = None,
+    url: str | None = None,
+) -> str:
+    """Store ``label`` for an upload or a URL against the image's SHA-256 (never the image) and
+    return that SHA-256. Free, but it fetches and decodes like an analysis, so it is admitted
+    like one; bytes the engine would refuse to analyze are refused here too."""
+    state = request.app.state
+    with state.admission.admit(key) as budget:
+        data = image if image is not None else await state.admission.fetch(url, budget)
+        sha256 = await state.admission.run(request, budget, lambda: state.engine.inspect(data).sha256)
+    feedback = Feedback(
+        sha256=sha256,
+        label=label,
+        model=model,
+        vendor_class=vendor_class,
+        created_at=datetime.now(UTC),
+        source_url=url,
+        api_key_id=key.id if key else None,
+    )
+    await run_in_threadpool(state.store.save_feedback, feedback)
+    return sha256

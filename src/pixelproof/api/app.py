@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
 
-from .. import __version__
+from ..__version__ import __version__
 from ..pipeline import Engine
 from ..settings import Settings
 from ..storage import Store

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from .. import __version__
+from ..__version__ import __version__
 from . import evaluate, feedback, index, keys, models, scan, serve
 from .manpage import ManPageGroup
 

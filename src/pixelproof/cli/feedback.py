@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from ..evaluation.runner import IMAGE_SUFFIXES
+from ..media.files import images_under
 from .store_options import DataDirOption, DbOption, open_store, settings_from
 
 app = typer.Typer(help="Users' labels sent through the feedback API.", no_args_is_help=True)
@@ -25,7 +25,7 @@ COLUMNS = ("path", "label", "sha256", "model", "class", "source_url", "submitted
 def _files_by_hash(folders: list[Path]) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for folder in folders:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
+        for path in sorted(images_under(folder)):
             with path.open("rb") as f:
                 found.setdefault(hashlib.file_digest(f, "sha256").hexdigest(), path)
     return found

@@ -13,8 +13,10 @@ from rich.progress import track
 from ..errors import PixelproofError
 from ..index import Corpus, indexed_image, open_embedder
 from ..media import decode
+from ..media.files import read_file
 from ..settings import Settings
-from .scan import FEW_FILES, Missing, _read, collect
+from .paths import Missing, collect
+from .progress import FEW_FILES
 from .store_options import DataDirOption, DbOption, errors, open_store, settings_from
 
 app = typer.Typer(
@@ -50,7 +52,7 @@ def add(
     with _corpus(settings) as corpus:
         for path in track(files, "Indexing", console=errors, disable=len(files) <= FEW_FILES or not errors.is_terminal):
             try:
-                media = decode(_read(path, settings.max_upload_bytes), settings)
+                media = decode(read_file(path, settings.max_upload_bytes), settings)
             except PixelproofError as exc:
                 failed.append(f"{path}: {exc.code}: {exc.message}")
                 continue

@@ -13,6 +13,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
+FEW_FILES = 3  # up to this many, a run is over before a progress bar says anything
+
 
 class _Rate(ProgressColumn):
     def render(self, task: Task) -> Text:

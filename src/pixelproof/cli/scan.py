@@ -5,267 +5,22 @@ carrying a typed error, never a failed run; a path that is not there is a row to
 the exit status 1 once the rest is scanned (a typo in a script must not pass unseen).
 """
 
-import csv
-import glob
-import hashlib
-import json
 import os
 import sys
-from collections import Counter
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
-from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from ..analyzers import UnknownAnalyzer, select
-from ..errors import PixelproofError, TooLarge
-from ..media import sniff
-from ..pipeline import Engine
-from ..report import Report
-from .progress import progress_bar
+from .paths import Missing, collect
+from .progress import FEW_FILES, progress_bar
+from .scan_output import table, write_lines
+from .scan_pool import Job, analyzed
 
-SNIFF_BYTES = 64
-FEW_FILES = 3  # up to this many, a run is over before a progress bar says anything
-CSV_COLUMNS = "path label ai_generated generator decided_by sha256 report_id error_code error_message".split()
-LABEL_STYLES = {"ai": "bold red", "human": "bold green", "uncertain": "yellow", "error": "magenta"}
 PATH_MISSING = 1  # exit status: some path given was not there (the rest was scanned)
 NO_IMAGES = 3  # exit status: nothing to scan (2 is a usage error, as in every click command)
-
-
-# -- which files ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Missing:
-    """A path argument with nothing behind it: a row of its own, in its place."""
-
-    arg: str
-    why: str
-
-
-def collect(args: Iterable[str]) -> list[Path | Missing]:
-    """Files to scan, in argument order, each once, and the arguments that name nothing."""
-    seen: set[Path] = set()
-    files: list[Path | Missing] = []
-    for arg in args:
-        for path in _expand(arg):
-            if isinstance(path, Missing):
-                files.append(path)
-            elif (key := path.resolve()) not in seen:
-                seen.add(key)
-                files.append(path)
-    return files
-
-
-def _expand(arg: str) -> Iterator[Path | Missing]:
-    path = Path(arg)
-    if path.is_dir():
-        yield from _images_under(path)
-    elif path.exists():
-        yield path  # named explicitly: scanned even when it is not an image, so its row says why
-    elif any(char in arg for char in "*?["):
-        # Expanded here, so a quoted glob works and `**` recurses in every shell.
-        matches = sorted(glob.glob(arg, recursive=True))
-        if not matches:
-            yield Missing(arg, f"no file matches the pattern {arg}")
-        for match in map(Path, matches):
-            if match.is_dir():
-                yield from _images_under(match)
-            elif _is_image(match):
-                yield match
-    else:
-        yield Missing(arg, f"{arg} does not exist")
-
-
-def _images_under(folder: Path) -> Iterator[Path]:
-    """Image files below ``folder``, recognised by their first bytes, never by their names."""
-    for root, dirs, names in os.walk(folder):
-        dirs.sort()
-        for name in sorted(names):
-            if _is_image(path := Path(root, name)):
-                yield path
-
-
-def _is_image(path: Path) -> bool:
-    if not path.is_file():  # checked first: opening a FIFO would block
-        return False
-    try:
-        with path.open("rb") as f:
-            return sniff(f.read(SNIFF_BYTES)) is not None
-    except OSError:
-        return False
-
-
-# -- one file, in a worker ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Job:
-    analyzers: list[str]
-    full: bool
-    heatmap: bool | None = None
-
-
-_worker: tuple[Engine, Job] | None = None
-
-
-def start_worker(job: Job) -> None:
-    """Each worker process holds one Engine, so models load once per process, not per file."""
-    global _worker
-    _worker = (Engine(), job)
-
-
-def analyze_file(path: str) -> dict:
-    """One file in, one output row out: a report, or the typed error that stopped it."""
-    engine, job = _worker
-    data = None
-    try:
-        data = _read(Path(path), engine.settings.max_upload_bytes)
-        report = engine.analyze(data, only=job.analyzers, heatmap=job.heatmap)
-    except PixelproofError as exc:
-        return _error_row(path, exc.code, exc.message, data)
-    except OSError as exc:
-        return _error_row(path, "unreadable", f"cannot read the file: {exc.strerror or exc}", data)
-    except Exception as exc:  # noqa: BLE001 - one bad file must not end a scan of thousands
-        return _error_row(path, "internal_error", f"{type(exc).__name__}: {exc}", data)
-    if job.full:
-        return {"path": path, "error": None, **report.model_dump(mode="json")}
-    return _row(path, report)
-
-
-def _read(path: Path, limit: int) -> bytes:
-    size = path.stat().st_size
-    if size > limit:  # refused before reading, so a huge file never lands in memory
-        raise TooLarge(f"{size} bytes is over the limit of {limit} bytes")
-    return path.read_bytes()
-
-
-def _row(path: str, report: Report) -> dict:
-    verdict = report.verdict
-    return {
-        "path": path,
-        "sha256": report.media.sha256,
-        "report_id": report.id,
-        "label": verdict.label,
-        "ai_generated": verdict.ai_generated,
-        "generator": verdict.generator.model_dump(mode="json"),
-        "decided_by": verdict.decided_by,
-        "evidence": {name: section.evidence for name, section in report.analyzers.items()},
-        "not_processed": {
-            name: {"status": section.status, "reason": section.reason}
-            for name, section in report.analyzers.items()
-            if section.status != "processed"
-        },
-        "error": None,
-    }
-
-
-def _error_row(path: str, code: str, message: str, data: bytes | None) -> dict:
-    return {
-        "path": path,
-        "sha256": hashlib.sha256(data).hexdigest() if data else None,
-        "report_id": None,
-        "label": None,
-        "ai_generated": None,
-        "generator": None,
-        "decided_by": None,
-        "evidence": {},
-        "not_processed": {},
-        "error": {"code": code, "message": message},
-    }
-
-
-def _in_order(entries: list[Path | Missing], rows: Iterator[dict]) -> Iterator[dict]:
-    for entry in entries:
-        yield _error_row(entry.arg, "not_found", entry.why, None) if isinstance(entry, Missing) else next(rows)
-
-
-@contextmanager
-def analyzed(entries: list[Path | Missing], job: Job, workers: int) -> Iterator[Iterator[dict]]:
-    """Rows in the order of ``entries``; a process pool when there is more than one worker.
-
-    The workers are forked on entry, before the caller starts any thread (the progress bar
-    runs one): forking a threaded process can deadlock, and fork starts in milliseconds where
-    spawn re-imports everything in each worker.
-    """
-    paths = [str(path) for path in entries if not isinstance(path, Missing)]
-    workers = min(workers, len(paths))
-    if workers <= 1:
-        start_worker(job)
-        yield _in_order(entries, map(analyze_file, paths))
-        return
-    context = get_context("fork" if "fork" in get_all_start_methods() else None)
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker, initargs=(job,))
-    try:
-        # Submitting forks every worker now; chunks keep per-file overhead low on big folders.
-        chunksize = max(1, min(16, len(paths) // (workers * 8)))
-        yield _in_order(entries, pool.map(analyze_file, paths, chunksize=chunksize))
-    finally:
-        pool.shutdown(cancel_futures=True)
-
-
-# -- output ---------------------------------------------------------------------------------------
-
-
-def _csv_row(row: dict) -> list:
-    error = row["error"] or {}
-    generator = row["generator"] or {}
-    values = {
-        **row,
-        "generator": generator.get("family"),
-        "error_code": error.get("code"),
-        "error_message": error.get("message"),
-    }
-    return ["" if values[column] is None else values[column] for column in CSV_COLUMNS]
-
-
-def _table(rows: list[dict]) -> Table:
-    labels = Counter(row["label"] or "error" for row in rows)
-    table = Table(caption=", ".join(_count(n, label) for label, n in labels.most_common()))
-    for column in ("File", "Verdict", "P(AI)", "Generator", "Decided by / error"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        label = row["label"] or "error"
-        generator = row["generator"] or {}
-        family = generator.get("family")
-        note = f"{row['error']['code']}: {row['error']['message']}" if row["error"] else row["decided_by"] or ""
-        table.add_row(
-            escape(row["path"]),
-            f"[{LABEL_STYLES[label]}]{label}[/]",
-            "–" if row["ai_generated"] is None else f"{row['ai_generated']:.2f}",
-            escape(family if family and family != "unknown" else ""),
-            escape(note),
-        )
-    return table
-
-
-def _count(n: int, label: str) -> str:
-    """``1 error``, ``2 errors``; the verdicts (ai, human, uncertain) are adjectives."""
-    return f"{n} {label}{'s' if label == 'error' and n != 1 else ''}"
-
-
-def write_lines(rows: Iterable[dict], out: TextIO, fmt: str) -> None:
-    """JSON lines or CSV, each row written as soon as its image is done."""
-    if fmt == "json":
-        for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-            out.flush()  # so `| jq` sees each image at once
-    else:
-        writer = csv.writer(out)
-        writer.writerow(CSV_COLUMNS)
-        for row in rows:
-            writer.writerow(_csv_row(row))
-
-
-# -- the command ----------------------------------------------------------------------------------
 
 
 def _names(values: list[str] | None) -> list[str]:
@@ -341,7 +96,7 @@ def scan(
             else:
                 write_lines(rows, out, fmt)
         if fmt == "table":
-            Console(file=out, width=None if out.isatty() else 160).print(_table(rows))
+            Console(file=out, width=None if out.isatty() else 160).print(table(rows))
     finally:
         if output:
             out.close()

@@ -1,8 +1,8 @@
 """Score a labelled image set through the real engine, in every evaluation variant.
 
 Anyone can point this at their own images (a folder with ``ai/`` and ``real/`` inside, or a
-CSV with ``path,label``) and check our accuracy claims with the product as shipped, not
-with the training code.
+CSV with ``path,label``; labels.py lists the other words accepted) and check our accuracy
+claims with the product as shipped, not with the training code.
 """
 
 import csv
@@ -12,17 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
+from ..analyzers.pixels import PixelAnalyzer
 from ..errors import PixelproofError
+from ..media.files import images_under, read_file
 from ..pipeline import Engine
+from .confidence import RESAMPLES, intervals, sample_warnings
+from .labels import BadLabelSet, is_label, parse_label
 from .metrics import summary
 from .variants import VARIANTS, variant
 
-LABELS = {"ai": 1, "real": 0, "human": 0}
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".avif"}
-
-
-class BadLabelSet(PixelproofError):
-    code = "bad_label_set"
 
 
 @dataclass(frozen=True)
@@ -30,6 +28,7 @@ class LabeledImage:
     path: Path
     label: int  # 1 = AI
     group: str
+    written: str  # the label as the user wrote it, for the "how each label was read" line
 
 
 @dataclass
@@ -40,13 +39,6 @@ class VariantResult:
     unscored: list[tuple[LabeledImage, str]] = field(default_factory=list)  # (image, why)
 
 
-def _label(value: str, where: str) -> int:
-    try:
-        return LABELS[value.strip().lower()]
-    except KeyError:
-        raise BadLabelSet(f"{where}: label {value!r} is not one of {', '.join(LABELS)}") from None
-
-
 def read_csv(path: Path) -> list[LabeledImage]:
     with path.open(newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
@@ -54,22 +46,25 @@ def read_csv(path: Path) -> list[LabeledImage]:
             raise BadLabelSet(f"{path} needs a header with at least `path,label` columns")
         items = []
         for line, row in enumerate(reader, 2):
-            label = _label(row["label"], f"{path}:{line}")
+            written = row["label"].strip()
+            label = parse_label(written, f"{path}:{line}")
             group = (row.get("group") or "").strip() or ("ai" if label else "real")
-            items.append(LabeledImage(path.parent / row["path"], label, group))
+            items.append(LabeledImage(path.parent / row["path"], label, group, written))
     return items
 
 
 def read_folder(root: Path) -> list[LabeledImage]:
-    """``root/ai/**`` and ``root/real/**`` (or ``human/``); a sub-folder names the group."""
+    """``root/ai/**`` and ``root/real/**`` (or ``fake/``, ``human/``...); a sub-folder names the group.
+    Images are told by their bytes, as `scan` tells them: other files (notes, a broken download
+    named .jpg) are not part of the set."""
     items = []
-    for top in sorted(p for p in root.iterdir() if p.is_dir() and p.name.lower() in LABELS):
-        label = LABELS[top.name.lower()]
-        for path in sorted(p for p in top.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
+    for top in sorted(p for p in root.iterdir() if p.is_dir() and is_label(p.name)):
+        label = parse_label(top.name, str(top))
+        for path in sorted(images_under(top)):
             rel = path.relative_to(top).parts
-            items.append(LabeledImage(path, label, rel[0] if len(rel) > 1 else top.name.lower()))
+            items.append(LabeledImage(path, label, rel[0] if len(rel) > 1 else top.name.lower(), top.name))
     if not items:
-        raise BadLabelSet(f"{root} has no images under ai/ and real/ (or human/) sub-folders")
+        raise BadLabelSet(f"{root} has no images under sub-folders named by their label (ai/ and real/, or fake/ and human/...)")
     return items
 
 
@@ -92,10 +87,11 @@ def score_all(
     results = {name: VariantResult(name) for name in variants}
     for done, item in enumerate(items, 1):
         try:
-            data = item.path.read_bytes()
-        except OSError as exc:
+            data = read_file(item.path, engine.settings.max_upload_bytes)
+        except (OSError, PixelproofError) as exc:
+            why = exc.message if isinstance(exc, PixelproofError) else f"unreadable: {exc}"
             for result in results.values():
-                result.unscored.append((item, f"unreadable: {exc}"))
+                result.unscored.append((item, why))
             continue
         for name, result in results.items():
             try:
@@ -105,10 +101,11 @@ def score_all(
                 continue
             p = report.verdict.ai_generated
             if score == "pixels":
-                section = report.analyzers.get("pixels")
-                p = section.evidence["ai_probability"] if section and section.status == "processed" else None
+                found = report.evidence(PixelAnalyzer)
+                p = found.ai_probability if found else None
             if p is None:
-                reason = report.analyzers["pixels"].reason if "pixels" in report.analyzers else "no score"
+                pixels = report.analyzers.get(PixelAnalyzer.name)
+                reason = pixels.reason if pixels else "no score"
                 result.unscored.append((item, reason or "no score"))
                 continue
             result.scores.append(p)
@@ -117,9 +114,14 @@ def score_all(
     return results
 
 
-def metrics(result: VariantResult, threshold: float, band: tuple[float, float] | None) -> dict:
+def metrics(result: VariantResult, threshold: float, band: tuple[float, float] | None, resamples: int = RESAMPLES) -> dict:
+    """The summary, its bootstrap 95 % intervals and the warnings about too few examples."""
     labels = np.array([i.label for i in result.items], dtype=bool)
+    scores = np.array(result.scores, float)
     groups = [i.group for i in result.items]
-    out = summary(labels, np.array(result.scores), groups, threshold, band) if result.items else {}
+    out = summary(labels, scores, groups, threshold, band) if result.items else {}
+    if result.items and resamples:
+        out["ci95"] = intervals(labels, scores, resamples)
+    out["warnings"] = sample_warnings(labels)
     out["unscored"] = len(result.unscored)
     return out

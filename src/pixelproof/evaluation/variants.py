@@ -13,11 +13,11 @@
 """
 
 import io
-import struct
 
 from PIL import Image, ImageFilter
 
 from ..media import decode
+from ..media.containers import JPEG_SOS, Malformed, jpeg_segments, png_chunks
 from ..settings import Settings
 
 VARIANTS = ("as-is", "stripped", "degraded")
@@ -35,34 +35,27 @@ _PNG_KEEP = {b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"}
 
 
 def _strip_jpeg(data: bytes) -> bytes | None:
-    out, pos = bytearray(data[:2]), 2
-    while pos + 4 <= len(data):
-        if data[pos] != 0xFF:
-            return None
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
-        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
-        segment = data[pos : pos + 2 + length]
-        if marker == 0xDA:  # start of scan: the rest is image data
-            return bytes(out + data[pos:])
-        if not (0xE0 <= marker <= 0xEF or marker == 0xFE) or marker in _JPEG_KEEP_APP:
-            out += segment
-        pos += 2 + length
-    return None
+    out = bytearray(data[:2])
+    try:
+        for segment in jpeg_segments(data):
+            if segment.kind == JPEG_SOS:  # the rest is image data
+                return bytes(out + data[segment.offset :])
+            if not (0xE0 <= segment.kind <= 0xEF or segment.kind == 0xFE) or segment.kind in _JPEG_KEEP_APP:
+                out += segment.raw
+    except Malformed:
+        return None
+    return None  # no image data: re-saved instead
 
 
 def _strip_png(data: bytes) -> bytes | None:
-    out, pos = bytearray(data[:8]), 8
-    while pos + 12 <= len(data):
-        length = struct.unpack(">I", data[pos : pos + 4])[0]
-        kind = data[pos + 4 : pos + 8]
-        if kind in _PNG_KEEP:
-            out += data[pos : pos + 12 + length]
-        if kind == b"IEND":
+    out = bytearray(data[:8])
+    for chunk in png_chunks(data):
+        if chunk.offset + 12 > len(data):  # a chunk cut off before its CRC: re-saved instead
+            return None
+        if chunk.kind in _PNG_KEEP:
+            out += chunk.raw
+        if chunk.kind == b"IEND":
             return bytes(out)
-        pos += 12 + length
     return None
 
 

@@ -1,5 +1,5 @@
 """Stage 3: weigh the analyzers' signals into one verdict."""
 
-from .verdict import Generator, Verdict, fuse
+from .verdict import Verdict, fuse
 
-__all__ = ["Generator", "Verdict", "fuse"]
+__all__ = ["Verdict", "fuse"]

@@ -3,27 +3,23 @@
 Rules, strongest first:
 1. Decisive signals (a signed AI manifest, a generator's own metadata, a decoded watermark)
    settle the label; if decisive signals disagree, the verdict is ``uncertain``.
-2. Otherwise a calibrated pixel-model probability decides, with its uncertain band.
+2. Otherwise a calibrated model probability decides, with its uncertain band: the one of the
+   first analyzer in ``scorers`` that gave one (the pipeline lists those that declare a
+   ``score_priority``: the pixel model). Any other probability is listed, never decides.
 3. Strong and weak signals are listed and explained but never overrule a model alone;
    with no model score there is no number, and the label is honestly ``uncertain``.
 4. Signals about input quality widen the model's uncertain band (never narrow it).
 """
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ..analyzers import Signal
+from ..evidence import Generator, Signal
 
 DECISIVE_AI = 0.99
 DECISIVE_HUMAN = 0.01
-
-
-class Generator(BaseModel):
-    family: str = "unknown"
-    probabilities: dict[str, float] = Field(default_factory=dict)
-    detail: str | None = None
-    source: str | None = None  # the analyzer that named it
 
 
 class Verdict(BaseModel):
@@ -45,10 +41,13 @@ def _generator(signals: list[Signal]) -> Generator:
     return Generator()
 
 
-def fuse(signals: list[Signal]) -> Verdict:
+def fuse(signals: list[Signal], scorers: Sequence[str]) -> Verdict:
+    """The verdict on ``signals``; ``scorers``: the analyzers whose probability may be the score,
+    first first."""
     notes = [f"{s.source}: {s.summary}" for s in signals]
     decisive = [s for s in signals if s.strength == "decisive" and s.points_to]
-    scores = [s for s in signals if s.ai_probability is not None]
+    scored = [s for s in signals if s.ai_probability is not None and s.source in scorers]
+    scores = sorted(scored, key=lambda s: scorers.index(s.source))
 
     if decisive:
         sides = {s.points_to for s in decisive}

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal, Self
 
 import numpy as np
+from PIL import Image
 from pydantic import BaseModel
 from sqlalchemy.engine import make_url
 
@@ -73,23 +74,27 @@ class QueryViews:
     scale: float  # from working-copy pixels to the image's
     embedding: np.ndarray | None = None  # None: no similar-image search
 
-    @property
-    def whole(self) -> Fingerprint:
-        return self.views[0][1]
+
+def _hashed(media: Media) -> tuple[Image.Image, Fingerprint]:
+    """The working copy and its fingerprint, made once per image (kept on ``media``): searching
+    for an analyzed image and then adding it to the index both need them."""
+    key = "index-working-copy"
+    if key not in media.derived:
+        image = working_copy(media.rgb)
+        media.derived[key] = (image, fingerprint(image))
+    return media.derived[key]
 
 
 def query_views(media: Media, embedding: np.ndarray | None = None) -> QueryViews:
-    image = working_copy(media.rgb)
-    views = [(None, fingerprint(image))] + [(box, fingerprint(image.crop(box))) for box in content_boxes(image)]
+    image, whole = _hashed(media)
+    views = [(None, whole)] + [(box, fingerprint(image.crop(box))) for box in content_boxes(image)]
     return QueryViews(media.meta.sha256, views, media.rgb.shape[1] / image.width, embedding)
 
 
-def indexed_image(
-    media: Media, source: str | None, whole: Fingerprint | None = None, embedding: np.ndarray | None = None
-) -> IndexedImage:
+def indexed_image(media: Media, source: str | None, embedding: np.ndarray | None = None) -> IndexedImage:
     """What the index keeps of an image: its hashes, its embedding (float16), size and where it
     came from; no pixels."""
-    print_ = whole or fingerprint(working_copy(media.rgb))
+    _, print_ = _hashed(media)
     return IndexedImage(
         sha256=media.meta.sha256,
         source=source,
@@ -133,6 +138,10 @@ class Corpus:
     def add(self, images: list[IndexedImage]) -> int:
         """Images new to the index (by sha256) are added; returns how many."""
         return self.store.index_images(images)
+
+    def holds(self, sha256: str) -> bool:
+        """Whether these exact bytes are indexed already."""
+        return self.store.indexed_id(sha256) is not None
 
     def remove(self, sha256s: list[str] = (), sources: list[str] = ()) -> int:
         return self.store.unindex(sha256s, sources)

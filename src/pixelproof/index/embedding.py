@@ -15,10 +15,10 @@ score alike, so these matches are reported apart from the hash matches, as "simi
 
 import numpy as np
 
-from ..analyzers.pixels_features import POOLS, ClipBackbone, global_tokens, load_backbone
 from ..errors import ModelMissing
 from ..media import Media
 from ..models import ModelTampered
+from ..models.clip import POOLS, ClipBackbone, global_tokens, load_backbone
 from ..models.numerics import NumericsMismatch
 from ..settings import Settings
 

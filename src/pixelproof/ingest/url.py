@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from .. import __version__
+from ..__version__ import __version__
 from ..errors import TooLarge, UrlFetchFailed, UrlRefused
 from ..settings import Settings
 from .policy import CLOUD_METADATA_HOSTS, AllowList, IPAddress, refusal_reason

@@ -19,10 +19,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from ...analyzers import available
-from ...analyzers.faces import BBox, DeepfakeEvidence
-from ...analyzers.nsfw import NsfwEvidence
-from ...analyzers.quality import Issue, QualityEvidence
-from ...analyzers.reverse_search import ReverseSearchEvidence
+from ...analyzers.deepfake import BBox, DeepfakeAnalyzer, DeepfakeEvidence
+from ...analyzers.nsfw import NsfwAnalyzer
+from ...analyzers.quality import Issue, QualityAnalyzer
+from ...analyzers.reverse_search import ReverseSearchAnalyzer, ReverseSearchEvidence
 from ...errors import UnsupportedType
 from ...fusion import Verdict
 from ...media import sniff
@@ -212,20 +212,20 @@ def _reverse_search(found: ReverseSearchEvidence) -> ReverseSearch:
     return ReverseSearch(was_found=found.was_found, matches=matches)
 
 
-BUILDERS: dict[str, tuple[type, Callable]] = {  # section → (its analyzer's evidence, the translation)
-    "deepfake": (DeepfakeEvidence, _deepfake),
-    "nsfw": (NsfwEvidence, lambda e: Nsfw(is_detected=e.is_detected, score=e.score, version=e.version)),
+BUILDERS: dict[str, tuple[type, Callable]] = {  # section → (its analyzer, the translation of its evidence)
+    "deepfake": (DeepfakeAnalyzer, _deepfake),
+    "nsfw": (NsfwAnalyzer, lambda e: Nsfw(is_detected=e.is_detected, score=e.score, version=e.version)),
     # is_detected flags what a section looks for (AI, a deepfake, nudity): here, a quality problem
-    "quality": (QualityEvidence, lambda e: Quality(is_detected=not e.usable, score=e.score, issues=e.issues)),
-    "reverse_search": (ReverseSearchEvidence, _reverse_search),
+    "quality": (QualityAnalyzer, lambda e: Quality(is_detected=not e.usable, score=e.score, issues=e.issues)),
+    "reverse_search": (ReverseSearchAnalyzer, _reverse_search),
 }
 
 
 def _section(report: Report, name: str) -> tuple[Status, BaseModel | None]:
-    evidence_model, build = BUILDERS[name]
-    evidence = report.evidence(name, evidence_model)
+    analyzer, build = BUILDERS[name]
+    evidence = report.evidence(analyzer)
     if evidence is None:  # the analyzer declined or failed: its status, its reason in the report
-        return report.analyzers[name].status, None
+        return report.analyzers[analyzer.name].status, None
     return "processed", build(evidence)
 
 

@@ -8,7 +8,8 @@ from fastapi import Request
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
-from ...analyzers.faces import DeepfakeEvidence
+from ...analyzers.deepfake import DeepfakeEvidence
+from ...analyzers.pixels import PixelAnalyzer
 from ...errors import PixelproofError, TooSmall
 from ...pipeline import TOO_SMALL
 from ...report import Report
@@ -27,7 +28,7 @@ class NoScore(PixelproofError):
 def require_score(report: Report) -> None:
     if report.verdict.ai_generated is not None:
         return
-    pixels = report.analyzers.get("pixels")
+    pixels = report.analyzers.get(PixelAnalyzer.name)
     if pixels and pixels.status == "rejected" and (pixels.reason or "").startswith(TOO_SMALL):
         raise TooSmall(f"the image is {pixels.reason}, and nothing in the file says how it was made")
     why = [f"{name}: {s.reason}" for name, s in report.analyzers.items() if s.status != "processed" and s.reason]

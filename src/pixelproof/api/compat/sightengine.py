@@ -13,15 +13,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from ...analyzers.faces import DeepfakeEvidence
+from ...analyzers.deepfake import DeepfakeAnalyzer
 from ...errors import MediaError, PixelproofError, UrlFetchFailed, UrlRefused
-from ...media import decode
 from ...report import Report
-from ...storage import CreditsExhausted, Feedback, KeyInfo
-from ..analysis import analyze_image
+from ...storage import CreditsExhausted, KeyInfo
+from ..analysis import analyze_image, record_feedback
 from ..analyze import split_names
 from ..errors import InvalidRequest, RateLimited
 from .common import NoScore, documented, face_score, read_form, require_score
@@ -142,12 +140,12 @@ def _models(value: str | None) -> list[str]:
 
 def _deepfake(report: Report) -> float:
     """The faces' score, 0 for "nothing found", or the error that says why the model could not run."""
-    section = report.analyzers["deepfake"]
+    section = report.analyzers[DeepfakeAnalyzer.name]
     if section.status == "rejected":
         raise ModelUnavailable(f"model 'deepfake' is not available on this server: {section.reason}")
     if section.status == "errored":
         raise NoScore(f"no deepfake score: the faces analyzer failed ({section.reason})")
-    return face_score(report.evidence("deepfake", DeepfakeEvidence))
+    return face_score(report.evidence(DeepfakeAnalyzer))
 
 
 def _scores(report: Report, models: list[str]) -> TypeScores:
@@ -177,7 +175,7 @@ async def _check(
         image=image,
         url=url,
         require=lambda report: _scores(report, models),
-        only=None if "genai" in models else ["deepfake"],  # genai: the verdict of every analyzer
+        only=None if "genai" in models else [DeepfakeAnalyzer.name],  # genai: the verdict of every analyzer
     )
     report = analyzed.report
     body = CheckResponse(
@@ -278,20 +276,9 @@ async def _feedback(
     if vendor_class not in classes:
         raise InvalidRequest(f"class must be one of {', '.join(classes)} for model {model}, not {vendor_class!r}")
     _one_source(image, url)
-    state = request.app.state
-    with state.admission.admit(key) as budget:  # free, but it fetches and decodes like an analysis
-        data = image if image is not None else await state.admission.fetch(url, budget)
-        sha256 = await state.admission.run(request, budget, lambda: decode(data, state.settings).meta.sha256)
-    feedback = Feedback(
-        sha256=sha256,
-        label=classes[vendor_class],
-        model=model,
-        vendor_class=vendor_class,
-        created_at=datetime.now(UTC),
-        source_url=url,
-        api_key_id=key.id if key else None,
+    sha256 = await record_feedback(
+        request, key, label=classes[vendor_class], model=model, vendor_class=vendor_class, image=image, url=url
     )
-    await run_in_threadpool(request.app.state.store.save_feedback, feedback)
     body = FeedbackResponse(request=_request_info(0), media=MediaInfo(id=f"med_{sha256}", uri=url or filename))
     return JSONResponse(body.model_dump())
 

@@ -13,14 +13,13 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ...analyzers.c2pa import Action, C2paEvidence, Manifest
-from ...analyzers.metadata import WINSTON_EXIF, MetadataEvidence
-from ...analyzers.pixels import PixelEvidence
-from ...analyzers.watermark import WatermarkEvidence
+from ...analyzers.c2pa import Action, C2paAnalyzer, C2paEvidence, Manifest
+from ...analyzers.metadata import MetadataAnalyzer, MetadataEvidence
+from ...analyzers.pixels import PixelAnalyzer
+from ...analyzers.watermark import WatermarkAnalyzer
 from ...errors import MediaError, TooSmall, UrlFetchFailed, UrlRefused
-from ...media import decode
 from ...report import Report
-from ...settings import Settings
+from ...pipeline import Engine
 from ..analysis import analyze_image
 from ..auth import ApiKey
 from ..errors import InvalidRequest
@@ -33,6 +32,52 @@ FORMATS = ("jpeg", "png", "webp")
 MIN_SIDE = 256
 CREDITS_PER_IMAGE = 300  # Winston's price of an image; our balance counts images
 IPTC_SOURCE_TYPES = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+
+# Winston AI's ``exif`` object, key by key in its order, with the IptcFields field that fills it.
+WINSTON_EXIF: tuple[tuple[str, str], ...] = (
+    ("DateCreated", "date_created"),
+    ("Description", "description"),
+    ("Headline", "headline"),
+    ("MaxAvailWidth", "max_avail_width"),
+    ("MaxAvailHeight", "max_avail_height"),
+    ("ImageRating", "image_rating"),
+    ("DescriptionWriter", "description_writer"),
+    ("Genre", "genre"),
+    ("RightsUsageTerms", "rights_usage_terms"),
+    ("SceneCode", "scene_code"),
+    ("AdditionalModelInformation", "additional_model_information"),
+    ("Creator", "creator"),
+    ("CreditLine", "credit_line"),
+    ("CopyrightNotice", "copyright_notice"),
+    ("ImageSupplier", "image_supplier"),
+    ("Locationcreated", "location_created"),
+    ("MinorModelAgeDisclosure", "minor_model_age_disclosure"),
+    ("WebStatementofRights", "web_statement_of_rights"),
+    ("ModelAge", "model_age"),
+    ("ImageSupplierImageID", "image_supplier_image_id"),
+    ("LinkedEncodedRightsExpression", "linked_encoded_rights_expression"),
+    ("DataMining", "data_mining"),
+    ("Artwork", "artwork"),
+    ("ImageRegistryEntry", "image_registry_entry"),
+    ("City", "city"),
+    ("CodeofOrganisationFeaturedintheImage", "code_of_organisation_featured_in_the_image"),
+    ("EventIdentifier", "event_identifier"),
+    ("EventName", "event_name"),
+    ("Contributor", "contributor"),
+    ("CopyrightOwner", "copyright_owner"),
+    ("Country", "country"),
+    ("DigitalSourceType", "digital_source_type"),
+    ("PropertyReleaseId", "property_release_id"),
+    ("PropertyReleaseStatus", "property_release_status"),
+    ("NameofOrganisationFeaturedintheImage", "name_of_organisation_featured_in_the_image"),
+    ("Source", "source"),
+    ("DigitalImageGUID", "digital_image_guid"),
+    ("Licensor", "licensor"),
+    ("keywords", "keywords"),
+    ("ImageCreator", "image_creator"),
+    ("Instructions", "instructions"),
+    ("Title", "title"),
+)
 
 
 class DetectionRequest(BaseModel):
@@ -103,14 +148,13 @@ def error_shape(status: int, code: str, message: str) -> tuple[int, dict]:
     return status, WinstonError(error=code, description=message).model_dump()
 
 
-def _accept(settings: Settings):
-    """Winston's own rules on top of ours: JPG/PNG/WEBP only, at least 256×256. Checked by our
-    decoder with those formats before any analyzer runs (one extra decode, cheap next to the
-    analyzers), so the refusal is a typed error."""
-    winston = settings.model_copy(update={"formats": tuple(f for f in FORMATS if f in settings.formats)})
+def _accept(engine: Engine):
+    """Winston's own rules on top of ours: JPG/PNG/WEBP only, at least 256×256. Checked by the
+    engine's decoder with those formats before any analyzer runs (one extra decode, cheap next
+    to the analyzers), so the refusal is a typed error."""
 
     def accept(data: bytes) -> None:
-        meta = decode(data, winston).meta
+        meta = engine.inspect(data, formats=FORMATS)
         if min(meta.width, meta.height) < MIN_SIDE:
             raise TooSmall(f"{meta.width}×{meta.height} is smaller than Winston's minimum of {MIN_SIDE}×{MIN_SIDE} px")
 
@@ -173,13 +217,13 @@ def _exif(evidence: MetadataEvidence | None) -> dict | None:
         return None
     fields = evidence.iptc.model_dump()
     fields["date_created"] = fields["date_created"] and _iso_date(fields["date_created"])  # unreadable: left out
-    return {winston: fields[ours] for winston, ours, _, _ in WINSTON_EXIF if fields[ours]}
+    return {winston: fields[ours] for winston, ours in WINSTON_EXIF if fields[ours]}
 
 
 def _version(report: Report) -> str:
     """Winston names its model version: ours is the pixel model's head when it scored the image;
     else the analyzer whose evidence decided, with its version."""
-    pixels = report.evidence("pixels", PixelEvidence)
+    pixels = report.evidence(PixelAnalyzer)
     if pixels is not None:
         return pixels.models.head
     decided_by = report.verdict.decided_by  # set whenever there is a score
@@ -188,7 +232,7 @@ def _version(report: Report) -> str:
 
 def translate(report: Report, credits_left: int | None) -> dict:
     p = report.verdict.ai_generated
-    watermark = report.evidence("watermark", WatermarkEvidence)
+    watermark = report.evidence(WatermarkAnalyzer)
     body = DetectionResponse(
         score=round(100 * (1 - p)),
         human_probability=round(1 - p, 4),
@@ -203,8 +247,8 @@ def translate(report: Report, credits_left: int | None) -> dict:
         credits_remaining=credits_left * CREDITS_PER_IMAGE if credits_left is not None else None,
     ).model_dump()
     # built apart so that absent manifest and exif fields are omitted, not null
-    body["c2pa"] = _c2pa(report.evidence("c2pa", C2paEvidence))
-    body["exif"] = _exif(report.evidence("metadata", MetadataEvidence))
+    body["c2pa"] = _c2pa(report.evidence(C2paAnalyzer))
+    body["exif"] = _exif(report.evidence(MetadataAnalyzer))
     return body
 
 
@@ -237,6 +281,6 @@ async def image_detection(
     """Fetches the URL, analyzes the image and answers in Winston's shape. Costs one credit
     (Winston counts it as 300); 402 and nothing analyzed when the key has none left."""
     analyzed = await analyze_image(
-        request, key, url=body.url, accept=_accept(request.app.state.settings), require=require_score
+        request, key, url=body.url, accept=_accept(request.app.state.engine), require=require_score
     )
     return JSONResponse(translate(analyzed.report, analyzed.credits_left))

@@ -27,12 +27,13 @@ from PIL import Image
 from pydantic import BaseModel
 
 from ..budget import checkpoint
+from ..evidence import Evidence, Signal
 from ..media import Media
 from ..models import ARTIFACTS, load_path
+from ..models.clip import BACKBONE, load_backbone, native_crop
 from ..models.numerics import require
-from .base import Analyzer, Evidence, NotApplicable, Signal
+from .base import DEFAULT_OPTIONS, AnalysisOptions, Analyzer, NotApplicable
 from .blazeface import Face, FaceDetector
-from .pixels_features import BACKBONE, load_backbone, native_crop
 from .pixels_head import Linear
 from .registry import register
 
@@ -165,7 +166,7 @@ class DeepfakeAnalyzer(Analyzer):
             head_sha256=head_sha256,
         )
 
-    def analyze(self, media: Media) -> DeepfakeEvidence:
+    def analyze(self, media: Media, options: AnalysisOptions = DEFAULT_OPTIONS) -> DeepfakeEvidence:
         if self.head is None:
             raise NotApplicable("no trained face model (run training/faces/train.py)")
         scan = self.detector(media.rgb)

@@ -18,11 +18,11 @@ import numpy as np
 from PIL import Image
 
 from ..media import Media, window
-from ..models import load_path
-from ..models.numerics import require
-from ..models.runtime import cpu_session
-from ..models.surgery import LAYERS, layer_output
 from ..settings import Settings
+from .numerics import require
+from .runtime import cpu_session
+from .store import load_path
+from .surgery import LAYERS, layer_output
 
 BACKBONE = "clip-vit-b16-float"
 SIZE = 224
