@@ -4,17 +4,14 @@ import csv
 import hashlib
 import io
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training" / "data"))
-
-import fetch_extra  # noqa: E402
-from manifests import load_rows  # noqa: E402
+from training.data import fetch_extra
+from training.data.manifests import load_rows
 
 SOURCE_COLUMNS = "source_kind,repo_or_package,commit_or_version,path_glob,label,group,count,approx_mib,note"
 
