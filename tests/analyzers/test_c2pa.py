@@ -44,6 +44,7 @@ def _trusting_engine(tmp_path) -> Engine:
     return Engine(Settings(c2pa_trust_pem=bundle))
 
 
+@pytest.mark.slow
 def test_signed_ai_declaration_decides_the_verdict():
     report, evidence = c2pa_report(AI_IMAGE)
     assert evidence.state == "valid-untrusted" and evidence.failures == []
@@ -309,6 +310,7 @@ def _check(row: dict, evidence: C2paEvidence) -> list[str]:
     return misses
 
 
+@pytest.mark.slow
 def test_real_world_files_meet_their_c2pa_expectations():
     rows = [row for row in fixture_rows() if any(key in C2PA_KEYS for key in expectations(row))]
     assert len(rows) >= 26, "the fixtures manifest lists fewer C2PA files than expected"

@@ -75,6 +75,7 @@ def test_photos_of_ordinary_shape_are_scanned_in_squares():
         assert 0 < len(found) <= MAX_TILES and all(w == h for _, _, w, h in found)
 
 
+@pytest.mark.slow
 def test_no_shape_is_scanned_in_more_than_max_tiles():
     # Shapes up to the 100 MP limit, as thin as the 16 px minimum side: the 16 × 30,000
     # strip took 2,500 tiles, a 16 × 6,250,000 one would have taken 520,000.

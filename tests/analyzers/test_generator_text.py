@@ -475,6 +475,7 @@ def test_fixture_generator_metadata_meets_every_expectation():
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.slow
 def test_real_photos_in_the_fixtures_carry_no_generator_text():
     for row in fixture_rows():
         if row["label"] == "real":

@@ -15,6 +15,7 @@ from tests.support.shared import SHARED, expectations, fixture_rows
 ENGINE = Engine(Settings(max_upload_bytes=50 * 1024 * 1024))
 
 
+@pytest.mark.slow
 def test_format_fixtures_meet_their_expectations():
     rows = fixture_rows("formats/")
     assert rows, "the fixtures manifest lists no formats/ files"

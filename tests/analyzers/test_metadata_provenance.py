@@ -285,6 +285,7 @@ def test_fixture_metadata_meets_every_expectation():
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.slow
 def test_no_ai_label_on_real_fixtures():
     for row in fixture_rows():
         if row["label"] == "real":
@@ -292,6 +293,7 @@ def test_no_ai_label_on_real_fixtures():
             assert _ai_signals(report) == [], (row["path"], evidence.ai_declarations)
 
 
+@pytest.mark.slow
 def test_no_ai_label_on_real_photos_with_metadata():
     """Every real photo in ../shared/data that carries EXIF/XMP/IPTC: no AI label may fire."""
     manifest = SHARED / "data" / "manifest.csv"
@@ -328,6 +330,7 @@ def test_exiftool_report_is_opt_in():
     assert deep["XMP-iptcExt:DigitalSourceType"] == DST + "trainedAlgorithmicMedia"
 
 
+@pytest.mark.slow
 @needs_exiftool
 def test_one_exiftool_process_serves_threads_and_is_replaced_when_it_dies():
     tool = ExifTool()

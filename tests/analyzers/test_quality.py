@@ -194,6 +194,7 @@ def degraded(data: bytes, how: str) -> bytes:
 @pytest.mark.parametrize(
     ("how", "issue"), [("jpeg30", "heavily_compressed"), ("quarter", "small"), ("blur3", "blurry")]
 )
+@pytest.mark.slow
 def test_degraded_real_images_get_the_expected_issue(real, how, issue):
     for data, original in real:
         copy = analyze(degraded(data, how))
@@ -203,6 +204,7 @@ def test_degraded_real_images_get_the_expected_issue(real, how, issue):
             assert abs(copy.jpeg_quality - 30) <= 5
 
 
+@pytest.mark.slow
 def test_blur_reads_about_the_same_for_a_large_photo_and_a_512_px_copy_of_it():
     """The working size makes blur comparable across resolutions (docs/accuracy.md: 0.80× median)."""
     manifest = EXTRA_DIR / "manifest.csv"

@@ -81,6 +81,7 @@ def test_clean_image_gives_no_signal_and_says_absence_means_nothing():
     assert signals == []
 
 
+@pytest.mark.slow
 def test_mark_survives_in_a_large_image_read_on_sampled_rows():
     rgb = photo_like(size=2048, seed=2)
     evidence, _ = analyze(png(sd_script(rgb, BY_NAME["sd-v2"].bits)))
@@ -88,6 +89,7 @@ def test_mark_survives_in_a_large_image_read_on_sampled_rows():
     assert evidence.tiles_read < (2048 // 8) ** 2  # not every tile row was needed
 
 
+@pytest.mark.slow
 def test_mark_reads_in_an_ultra_wide_strip_from_a_bounded_number_of_tiles():
     slabs = photo_like(size=2048, seed=4).reshape(128, 16, 2048, 3)  # its rows of 16 px, laid end to end:
     rgb = np.ascontiguousarray(slabs.transpose(1, 0, 2, 3).reshape(16, 128 * 2048, 3))  # 32,768 tiles a row
@@ -107,6 +109,7 @@ def _watermark_rows() -> list[dict]:
     return [row for row in fixture_rows() if "watermark" in expectations(row)]
 
 
+@pytest.mark.slow
 def test_fixtures_meet_their_watermark_expectations():
     rows = _watermark_rows()
     assert any(row["path"].startswith("watermark/") for row in rows), "no watermark/ fixtures listed"
@@ -132,6 +135,7 @@ def test_fixtures_meet_their_watermark_expectations():
             assert reading.bit_accuracy == pytest.approx(float(expect["wm_acc"]), abs=0.03), where
 
 
+@pytest.mark.slow
 def test_no_real_fixture_carries_a_watermark():
     rows = [row for row in fixture_rows() if row["label"] == "real"]
     assert rows, "the fixtures manifest lists no real images"

@@ -15,6 +15,8 @@ from PIL import Image
 from tests.support.cli import on_a_terminal, pixelproof_cli
 
 
+pytestmark = pytest.mark.slow  # each test runs `pixelproof scan` as its own process
+
 CLI = Path(sys.executable).with_name("pixelproof")
 ROW_FIELDS = {"path", "sha256", "report_id", "label", "ai_generated", "generator", "evidence", "error"}
 

@@ -62,6 +62,7 @@ def test_stripped_other_formats_become_lossless_png():
     assert np.array_equal(decode(out).rgb, decode(buf.getvalue()).rgb)
 
 
+@pytest.mark.slow
 def test_degraded_is_small_jpeg_of_the_displayed_image():
     big = io.BytesIO()
     _photo(2400, 1200).save(big, "PNG")
@@ -72,6 +73,7 @@ def test_degraded_is_small_jpeg_of_the_displayed_image():
     assert not small.image.getexif()
 
 
+@pytest.mark.slow
 def test_frame_is_a_video_still_whatever_the_shape():
     for width, height in ((2400, 600), (300, 900), (40, 30)):
         buf = io.BytesIO()

@@ -122,6 +122,7 @@ def test_phash_matches_imagehash_on_real_images():
 # the index, on SQLite and PostgreSQL
 
 
+@pytest.mark.slow
 def test_edited_copies_find_their_original_and_other_pictures_find_nothing(corpus):
     add_pictures(corpus, range(10))
     for seed in (0, 3, 7):
@@ -168,6 +169,7 @@ def test_an_image_is_indexed_once_and_keeps_the_date_it_was_first_analyzed(corpu
     assert abs((match.first_seen - report.created_at).total_seconds()) < 60
 
 
+@pytest.mark.slow
 def test_processes_sharing_a_database_see_each_others_changes(db_url, tmp_path):
     """Two corpora on one database, as the CLI and a server are: additions are fetched, removals reload."""
     settings = Settings(data_dir=tmp_path / "data")
@@ -259,6 +261,7 @@ def saved_copies(data_dir: Path) -> list[Path]:
     return sorted((data_dir / "index").glob("*.npz"))
 
 
+@pytest.mark.slow
 def test_a_missing_stale_corrupt_or_foreign_saved_copy_is_rebuilt_from_the_database(tmp_path):
     settings = Settings(data_dir=tmp_path / "data")
     with Corpus.open(settings) as corpus:
@@ -316,6 +319,7 @@ def test_without_an_index_reverse_search_declines_and_creates_nothing(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_an_empty_index_is_declined_too(tmp_path):
     settings = Settings(data_dir=tmp_path)
     with Corpus.open(settings) as corpus:
@@ -325,6 +329,7 @@ def test_an_empty_index_is_declined_too(tmp_path):
     assert section.status == "rejected" and "index is empty" in section.reason
 
 
+@pytest.mark.slow
 def test_reverse_search_in_a_full_pipeline_run(tmp_path):
     settings = Settings(data_dir=tmp_path)
     with Corpus.open(settings) as corpus:
@@ -361,6 +366,7 @@ def test_without_the_clip_model_the_hashes_still_work_and_the_evidence_says_why(
     assert "pixelproof models fetch" in evidence["similar_skipped"]
 
 
+@pytest.mark.slow
 def test_index_analyzed_adds_every_image_the_analyzer_sees(tmp_path):
     engine = Engine(Settings(data_dir=tmp_path, index_analyzed=True))
     first = engine.analyze(encoded(picture(8)), only=["reverse_search"]).analyzers["reverse_search"]
@@ -398,6 +404,7 @@ def photos(tmp_path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_index_add_remove_and_stats_on_the_command_line(photos, tmp_path):
     """Without the CLIP model: the images are indexed by their hashes, and the command says so."""
     data = ("--data-dir", tmp_path / "data")
@@ -426,6 +433,7 @@ def test_index_add_remove_and_stats_on_the_command_line(photos, tmp_path):
     assert usage.returncode == 2 and "does not exist" in usage.stderr
 
 
+@pytest.mark.slow
 def test_the_index_persists_across_processes(photos, tmp_path):
     data_dir = tmp_path / "data"
     assert pixelproof("index", "add", photos, "--data-dir", data_dir).returncode == 0
@@ -472,6 +480,7 @@ def test_the_api_indexes_analyzed_images_with_the_setting(start_server, tmp_path
 # the development data
 
 
+@pytest.mark.slow
 def test_real_copies_are_found_and_distinct_real_images_are_not(tmp_path):
     indexed, others = real_images(16), real_images(16, skip=16)
     with Corpus.open(Settings(data_dir=tmp_path, max_upload_bytes=50 * 1024 * 1024)) as corpus:

@@ -354,6 +354,7 @@ def test_absolute_redirect_is_checked_again(server):
     assert fetch(f"{base(server)}/to?url={target}", settings("127.0.0.1")) == PNG
 
 
+@pytest.mark.slow
 def test_too_many_redirects(server):
     with pytest.raises(UrlRefused, match="more than 5 redirects"):
         fetch(f"{base(server)}/chain/6", settings("127.0.0.1"))
@@ -420,6 +421,7 @@ def test_slow_server_times_out(server):
     assert hung_up(server, "/slow")
 
 
+@pytest.mark.slow
 def test_dripping_server_hits_the_overall_deadline(server):
     """A byte every 0.1 s keeps the 2 s read timeout from firing; the deadline, connect + 2 × read, stops it."""
     with pytest.raises(UrlFetchFailed, match="longer than 5s"):

@@ -221,6 +221,7 @@ except DecompressionBomb as exc:
 """
 
 
+@pytest.mark.slow
 def test_a_decompression_bomb_is_refused_from_its_header_without_allocating_pixels():
     bomb = _bomb_png()
     assert len(bomb) < 200_000
@@ -297,6 +298,7 @@ def test_damaged_files_never_escape_as_untyped_exceptions(case):
             pass
 
 
+@pytest.mark.slow
 def test_real_world_format_fixtures_decode_with_their_declared_sizes():
     rows = fixture_rows("formats/")
     assert rows, "shared/fixtures/manifest.csv lists no formats/ files"

