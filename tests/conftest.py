@@ -7,7 +7,8 @@ model cache: tests need the fetched models, so the isolated cache links to the r
 
 Markers (registered in pyproject.toml), for ``pytest -m "not slow and not postgres and not browser"``:
 ``postgres`` where a test uses the throwaway PostgreSQL server, ``slow`` where it starts
-``pixelproof serve`` or needs the fetched models (which load CLIP and friends), and
+the API (``pixelproof serve``, or in process: either checks every model at start) or needs the
+fetched models (which load CLIP and friends), and
 ``browser`` on the web page's suite (set in its module).
 """
 
@@ -19,12 +20,14 @@ from tests.support.fixtures import (  # noqa: F401  (fixtures every test module 
     db_url,
     fetched_models,
     fetched_trust_list,
+    in_process_api,
     postgres,
     server,
     start_server,
 )
 
-SLOW_FIXTURES = {"start_server", "fetched_models"}  # `server` and the modules' own servers use start_server
+# `server` and the modules' own servers use start_server; the in-process API checks its models at start
+SLOW_FIXTURES = {"start_server", "fetched_models", "in_process_api"}
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,4 +1,6 @@
-"""The HTTP API, called over real HTTP on a real `pixelproof serve` (see tests/support/fixtures.py)."""
+"""The HTTP API: in this process through Starlette's TestClient, and over real HTTP on a real
+`pixelproof serve` for what only a server does (its HTTP parser, concurrent connections, keys
+changed by another process); see tests/support/fixtures.py."""
 
 import contextlib
 import hashlib
@@ -29,7 +31,7 @@ from tests.support.cli import create_token, pixelproof_cli
 from tests.support.compat import image_host as serve_files
 from tests.support.shared import REPO_ROOT
 
-LIMIT = 1024 * 1024  # the server fixture runs with --max-upload-mb 1
+LIMIT = 1024 * 1024  # the server fixture runs with --max-upload-mb 1, in_process_api with as much
 README = REPO_ROOT / "README.md"
 
 
@@ -63,10 +65,9 @@ def _error(response: httpx.Response, status: int, code: str) -> str:
     return body["error"]["message"]
 
 
-@pytest.fixture(scope="module")
-def client(server):
-    with server.client() as client:
-        yield client
+@pytest.fixture
+def client(in_process_api):
+    return in_process_api.client
 
 
 def upload(client: httpx.Client, image: bytes, **kwargs) -> httpx.Response:
@@ -137,9 +138,9 @@ def test_unknown_analyzer_is_400(client):
     _error(upload(client, _image("PNG"), data={"excluding": "nope"}), 400, "unknown_analyzer")
 
 
-def test_usage_is_recorded_against_the_key(server, client):
-    key_id = server.token.split("_")[1]
-    with Store.open(f"sqlite:///{server.store_args[1]}/pixelproof.db") as store:
+def test_usage_is_recorded_against_the_key(in_process_api, client):
+    key_id = in_process_api.token.split("_")[1]
+    with Store.open(f"sqlite:///{in_process_api.data_dir}/pixelproof.db") as store:
         before = store.usage(key_id).get(datetime.now(UTC).date(), 0)
         assert upload(client, _image("PNG"), params={"only": "metadata"}).status_code == 200
         assert store.usage(key_id)[datetime.now(UTC).date()] == before + 1
@@ -277,7 +278,7 @@ def test_declared_oversize_body_is_refused_without_reading_it(server):
     assert response.getheader("connection") == "close"
 
 
-def test_chunked_oversize_body_is_cut_off(server, client):
+def test_chunked_oversize_body_is_cut_off(server):
     headers = [
         f"Authorization: Bearer {server.token}",
         "Content-Type: multipart/form-data; boundary=x",
@@ -289,7 +290,8 @@ def test_chunked_oversize_body_is_cut_off(server, client):
     response = _raw_post(server.base_url, headers, chunks)
     assert response.status == 413 and response.body["error"]["code"] == "too_large"
     assert response.getheader("connection") == "close"
-    assert client.get("/healthz").status_code == 200
+    with server.client() as client:
+        assert client.get("/healthz").status_code == 200
 
 
 def test_a_lying_content_length_gets_the_error_shape(server):

@@ -224,3 +224,36 @@ def server(start_server, tmp_path_factory) -> Server:
     store_args = ("--data-dir", str(tmp_path_factory.mktemp("data")))
     token = create_token(*store_args)
     return start_server(store_args, "--max-upload-mb", "1", "--url-allow", "127.0.0.1", token=token)
+
+
+# the API in this process
+
+
+@dataclass
+class InProcessApi:
+    client: httpx.Client  # Starlette's TestClient, authenticated with ``token``
+    token: str
+    data_dir: Path  # its store, for `pixelproof keys --data-dir` and Store.open
+
+
+@pytest.fixture(scope="module")
+def in_process_api(tmp_path_factory):
+    """The API in this process through Starlette's TestClient, set up as ``server`` is (1 MB
+    uploads, may fetch from loopback, one key, as patient): no process to start, and a failure
+    shows its traceback here. A real server stays for what only it does: uvicorn's HTTP parsing,
+    many connections at once, restarts."""
+    from fastapi.testclient import TestClient
+
+    from pixelproof.api import create_app
+
+    data_dir = tmp_path_factory.mktemp("data")
+    token = create_token("--data-dir", str(data_dir))
+    settings = Settings(
+        data_dir=data_dir,
+        max_upload_bytes=1024 * 1024,
+        url_allow=("127.0.0.1",),
+        time_budget_s=HTTP_TIMEOUT_S,
+        admission_wait_s=HTTP_TIMEOUT_S,
+    )
+    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {token}"}) as client:
+        yield InProcessApi(client, token, data_dir)
