@@ -106,6 +106,13 @@ def test_report_is_retrievable_by_id_and_external_id(client):
     assert (page["limit"], page["offset"]) == (1, 1)
 
 
+def test_the_uploaded_file_name_is_kept_without_its_folders(client):
+    files = {"image": ("C:\\photos\\cat.png", _image("PNG"), "image/png")}
+    report = client.post("/v1/analyze", files=files, data={"only": "metadata"}).json()
+    assert report["filename"] == "cat.png"
+    assert client.get(f"/v1/reports/{report['id']}").json()["filename"] == "cat.png"
+
+
 def test_concurrent_uploads_are_all_analyzed_and_stored(server):
     external_id = f"burst-{os.urandom(4).hex()}"
 
@@ -393,6 +400,7 @@ def test_analyze_url_as_json_and_as_form(client, image_host):
     assert as_json.status_code == 200, as_json.text
     assert as_json.json()["media"]["sha256"] == sha256
     assert as_json.json()["external_id"] == "from-url"
+    assert as_json.json()["filename"] is None  # a URL names no file of the client's
     as_form = client.post("/v1/analyze", data={"url": f"{base}/photo.png", "only": "metadata"})
     assert as_form.status_code == 200, as_form.text
     assert list(as_form.json()["analyzers"]) == ["metadata"]

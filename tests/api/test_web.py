@@ -3,7 +3,8 @@ Playwright, on a real `pixelproof serve`.
 
 Every image is made here: a C2PA-signed AI image (the C2PA tests' own test PKI), a PNG carrying
 AUTOMATIC1111 settings served from a loopback server, and bytes that are no image at all.
-Screenshots of the page on a desktop and a phone go to ``test-artifacts/``.
+Screenshots of the page on a desktop and a phone go to ``test-artifacts/`` (the ones in
+docs/web.md come from scripts/web_screenshots.py).
 """
 
 import re
@@ -73,12 +74,18 @@ def a1111_png() -> bytes:
 
 @pytest.fixture(scope="module")
 def web_server(start_server, tmp_path_factory) -> Server:
-    """An authenticated server with the region heatmap on, allowed to fetch from loopback."""
+    """An authenticated server with the region heatmap on, allowed to fetch from loopback, that
+    adds every image it analyzes to its near-duplicate index (so a second upload is "seen before")."""
     store_args = ("--data-dir", str(tmp_path_factory.mktemp("web-data")))
     token = create_token(*store_args)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("PIXELPROOF_HEATMAP", "1")  # read by the server process at start
-        return start_server(store_args, "--url-allow", "127.0.0.1", token=token)
+    env = {"PIXELPROOF_HEATMAP": "1", "PIXELPROOF_INDEX_ANALYZED": "1"}
+    return start_server(store_args, "--url-allow", "127.0.0.1", token=token, env=env)
+
+
+@pytest.fixture(scope="module")
+def open_server(start_server, tmp_path_factory) -> Server:
+    """A local server run with ``--open``: no key needed, and no near-duplicate index."""
+    return start_server(("--data-dir", str(tmp_path_factory.mktemp("open-data"))), "--open")
 
 
 @pytest.fixture(scope="module")
@@ -187,8 +194,8 @@ def test_upload_shows_verdict_evidence_and_the_c2pa_chain(page, web_server):
     expect(page.locator("#verdict-score")).to_have_text("AI probability 0.99")
     expect(page.locator("#generator")).to_contain_text("OpenAI")
     expect(page.locator("#decided-by")).to_have_text("Content Credentials (C2PA)")
-    expect(page.locator("#verdict-why")).to_contain_text("Decided by c2pa")
-    provenance = page.locator('.group[data-kind="provenance"]')
+    expect(page.locator("#verdict-why")).to_contain_text("Decided by Content Credentials (C2PA): ")
+    provenance = page.locator('.group[data-analyzer="c2pa"]')
     expect(provenance.locator(".signal.ai")).to_contain_text("GPT-4o")
     expect(provenance.locator(".pill")).to_have_text("Points to AI · decisive")
     # the C2PA chain: signer, action, validation state
@@ -237,32 +244,58 @@ def test_url_analysis_reads_generator_settings(page, image_host):
     page.get_by_role("button", name="Analyze URL").click()
     expect(page.locator("#verdict-title")).to_have_text("AI-generated")
     expect(page.locator("#generator")).to_contain_text("Stable Diffusion")
-    expect(page.locator("#decided-by")).to_have_text("Generator settings in the file")
-    metadata = page.locator('.group[data-kind="metadata"]')
-    expect(metadata.locator(".signal.ai")).to_contain_text("sd_xl_base_1.0")
+    expect(page.locator("#decided-by")).to_have_text("Generator text")
+    generator_text = page.locator('.group[data-analyzer="generator_text"]')
+    expect(generator_text.locator("h3")).to_have_text("Generator text")
+    expect(generator_text.locator(".signal.ai")).to_contain_text("sd_xl_base_1.0")
     expect(page.locator("#c2pa")).to_be_hidden()
     expect(page.locator("#preview")).to_have_attribute("src", f"{image_host}/lighthouse.png")
     expect(page.locator("#media")).to_contain_text("480 × 336")
 
 
-def test_errors_are_shown_plainly(page):
+def test_errors_are_shown_plainly_and_take_the_old_result_away(page):
+    analyzed(page, "first.png", encode(scene(320, 224, seed=1), "PNG"), "image/png")
+    expect(page.locator("#result")).to_be_visible()
+
     upload(page, "notes.txt", b"these are my notes, not an image", "text/plain")
     error = page.locator("#error")
     expect(error).to_be_visible()
     expect(error).to_contain_text("Could not analyze “notes.txt”.")
     expect(error).to_contain_text("Error code: unsupported_media_type (HTTP 415)")
-    expect(page.locator("#result")).to_be_hidden()
+    expect(page.locator("#result")).to_be_hidden()  # the verdict shown was first.png's, not this file's
+    expect(page.locator('.history-item[aria-current="true"]')).to_have_count(0)
+    assert urlsplit(page.url).fragment == ""  # a reload would not bring the old report back
 
     page.locator("#url").fill("http://10.1.2.3/private.png")  # a private address the server refuses
     page.get_by_role("button", name="Analyze URL").click()
     expect(error).to_contain_text("Error code: url_refused (HTTP 400)")
 
 
-def test_key_is_asked_for_on_401_and_kept(browser, web_server):
+def test_an_open_server_never_asks_for_a_key(browser, open_server):
+    asked: list[str] = []
+    page = _open(browser, open_server, token=None)
+    page.on("response", lambda response: asked.append(response.url) if response.status == 401 else None)
+    try:
+        expect(page.locator("#history-empty")).to_have_text("No reports yet.")
+        analyzed(page, "meadow.png", encode(scene(320, 224, seed=5), "PNG"), "image/png")
+        expect(page.locator(".history-item")).to_have_count(1)
+        expect(page.locator("#key-dialog")).to_be_hidden()
+        assert asked == []
+    finally:
+        page.context.close()
+
+
+def test_a_keyed_server_asks_for_the_key_when_a_request_needs_it_and_keeps_it(browser, web_server):
     page = _open(browser, web_server, token=None)
     try:
         dialog = page.locator("#key-dialog")
-        expect(dialog).to_be_visible()  # the history request got a 401
+        # the history's 401 on load opens no dialog: it only says what is missing
+        expect(page.locator("#history-empty")).to_contain_text("This server needs an API key")
+        expect(dialog).to_be_hidden()
+
+        first = {"name": "first.png", "mimeType": "image/png", "buffer": encode(scene(320, 224, seed=1), "PNG")}
+        page.locator("#file").set_input_files(first)
+        expect(dialog).to_be_visible()  # the upload got a 401
         expect(dialog).to_contain_text("This server needs an API key")
         expect(page.locator("#key-input")).to_be_focused()
 
@@ -274,6 +307,7 @@ def test_key_is_asked_for_on_401_and_kept(browser, web_server):
         page.locator("#key-input").fill(web_server.token)
         page.get_by_role("button", name="Save key").click()
         expect(dialog).to_be_hidden()
+        expect(page.locator("#verdict-title")).not_to_be_empty()  # the upload went on with the key
         expect(page.locator("#key-button")).to_have_text("API key: saved")
         assert page.evaluate(f"localStorage.getItem({KEY_STORAGE!r})") == web_server.token
 
@@ -288,19 +322,42 @@ def test_key_is_asked_for_on_401_and_kept(browser, web_server):
 def test_cancelling_the_key_prompt_says_what_is_missing(browser, web_server):
     page = _open(browser, web_server, token=None)
     try:
+        page.locator("#url").fill("http://127.0.0.1:9/photo.png")
+        page.get_by_role("button", name="Analyze URL").click()
         expect(page.locator("#key-dialog")).to_be_visible()
         page.get_by_role("button", name="Cancel").click()
-        expect(page.locator("#history-empty")).to_contain_text("An API key is needed")
+        expect(page.locator("#error")).to_contain_text("An API key is needed to use this server.")
     finally:
         page.context.close()
 
 
-def test_history_lists_recent_reports_and_opens_them(page):
+def _binary_size(n: int) -> str:
+    return f"{n} B" if n < 1024 else f"{n / 1024:.1f} KiB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MiB"
+
+
+def _duration(ms: float) -> str:
+    return f"{round(ms)} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
+def test_history_lists_recent_reports_and_opens_them(page, web_server):
     first_id = analyzed(page, "first.png", encode(scene(320, 224, seed=1), "PNG"), "image/png")
     second_id = analyzed(page, "harbour.jpg", c2pa_ai_jpeg(), "image/jpeg")
     expect(page.locator(f'.history-item[data-id="{first_id}"]')).to_be_visible()
     expect(page.locator(f'.history-item[data-id="{second_id}"]')).to_have_attribute("aria-current", "true")
     expect(page.locator(".history-item").first).to_contain_text("AI-generated · 0.99")
+
+    # each item names its file and its size in binary units; the report gives its time in seconds
+    stored = _report(web_server, second_id)
+    second = page.locator(f'.history-item[data-id="{second_id}"]')
+    expect(second.locator(".history-name")).to_have_text("harbour.jpg")
+    size = _binary_size(stored["media"]["size_bytes"])
+    assert size.endswith(" KiB")
+    expect(second.locator(".history-meta")).to_contain_text(f"JPEG 640×448 · {size} ·")
+    media = page.locator("#media")
+    expect(media.locator("div", has_text="File name").locator("dd")).to_have_text("harbour.jpg")
+    expect(media.locator("div", has_text="Size").locator("dd")).to_have_text(size)
+    took = _duration(stored["timings"]["total_ms"])
+    expect(media.locator("div", has_text="Analysis time").locator("dd")).to_have_text(took)
 
     page.locator(f'.history-item[data-id="{first_id}"]').click()
     expect(page.locator("#api-path")).to_have_text(f"GET /v1/reports/{first_id}")
@@ -317,7 +374,7 @@ def test_heatmap_is_drawn_over_the_image(page, web_server):
     report_id = analyzed(page, "scene.png", encode(scene(700, 300, seed=3), "PNG"), "image/png")
     pixels = _report(web_server, report_id)["analyzers"]["pixels"]
     if pixels["status"] != "processed":
-        expect(page.locator('.group[data-kind="pixels"] .quiet')).to_contain_text(pixels["reason"][:40])
+        expect(page.locator('.group[data-analyzer="pixels"] .quiet')).to_contain_text(pixels["reason"][:40])
         pytest.skip(f"the pixel analyzer could not run here, so there is no heatmap to draw: {pixels['reason']}")
     heatmap = pixels["evidence"]["heatmap"]
     cells = page.locator("#heatmap .heat-cell")
@@ -325,6 +382,45 @@ def test_heatmap_is_drawn_over_the_image(page, web_server):
     expect(page.locator("#heatmap-summary")).to_contain_text(f"{heatmap['rows']} × {heatmap['cols']} regions")
     page.get_by_label("Show region heatmap").uncheck()
     expect(page.locator("#heatmap")).to_be_hidden()
+
+
+# Each analyzer's heading, in the order the page shows them.
+PLAIN_NAMES = {
+    "c2pa": "Content Credentials (C2PA)",
+    "watermark": "Invisible watermark",
+    "generator_text": "Generator text",
+    "metadata": "Camera and file metadata",
+    "pixels": "Pixels (AI image model)",
+    "deepfake": "Faces (deepfake check)",
+    "reverse_search": "Seen before",
+    "quality": "Image quality",
+    "nsfw": "Nudity",
+}
+
+
+def test_each_analyzer_has_its_own_plainly_named_heading_and_no_command_line_advice(browser, open_server):
+    page = _open(browser, open_server, token=None)
+    try:
+        report_id = analyzed(page, "meadow.png", encode(scene(480, 336, seed=9), "PNG"), "image/png")
+        analyzers = _report(open_server, report_id)["analyzers"]
+        assert analyzers["reverse_search"]["status"] == "rejected"  # this server has no index
+        expected = [title for name, title in PLAIN_NAMES.items() if name in analyzers and name != "reverse_search"]
+        expect(page.locator("#evidence h3")).to_have_text(expected)
+        expect(page.locator('.group[data-analyzer="nsfw"]')).to_contain_text("No nudity found (score")
+        expect(page.locator('.group[data-analyzer="quality"] .signal')).to_be_visible()
+        evidence = page.locator("#evidence").inner_text()
+        assert "pixelproof index" not in evidence and "`" not in evidence and "PIXELPROOF_" not in evidence, evidence
+    finally:
+        page.context.close()
+
+
+def test_an_image_seen_before_lists_its_match(page):
+    image = encode(scene(320, 224, seed=21), "PNG")
+    analyzed(page, "lake.png", image, "image/png")
+    analyzed(page, "lake-again.png", image, "image/png")
+    seen = page.locator('.group[data-analyzer="reverse_search"]')
+    expect(seen.locator("h3")).to_have_text("Seen before")
+    expect(seen.locator(".matches li").first).to_contain_text("Copy of an earlier upload, 320 × 224, first seen")
 
 
 def test_keyboard_reaches_every_control_and_every_input_has_a_label(page):

@@ -47,6 +47,7 @@ async def analyze_image(
     key: KeyInfo | None,
     *,
     image: bytes | None = None,
+    filename: str | None = None,
     url: str | None = None,
     cost: int = 1,
     accept: Callable[[bytes], None] | None = None,
@@ -61,7 +62,8 @@ async def analyze_image(
     ``accept`` may refuse the bytes before analysis (an API's own format or size rules);
     ``require`` may refuse the report before it is stored (e.g. an API that must answer with
     a score). Either raising refunds the credits and stores nothing; so does running out of
-    the time budget or losing the client.
+    the time budget or losing the client. ``filename`` (an upload's own name) is kept in the
+    report so that people can tell their reports apart.
     """
     state = request.app.state
     with state.admission.admit(key) as budget:
@@ -74,6 +76,7 @@ async def analyze_image(
                 report = state.engine.analyze(
                     data, external_id=external_id, only=only, excluding=excluding, heatmap=heatmap, budget=budget
                 )
+                report.filename = filename
                 if require:
                     require(report)
                 budget.check()  # the last moment to stop: past it, the report is kept

@@ -74,12 +74,18 @@ def _body_error(exc: ValidationError) -> RequestValidationError:
     return RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()])
 
 
-async def _read_body(request: Request) -> tuple[bytes | None, AnalyzeOptions]:
-    """The uploaded bytes (None when a URL is given) and the options sent with them."""
+def _upload_name(image: UploadFile) -> str | None:
+    """The name the client gave its file, without any folders (some clients send a path)."""
+    name = (image.filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return name[:255] or None
+
+
+async def _read_body(request: Request) -> tuple[bytes | None, str | None, AnalyzeOptions]:
+    """The uploaded bytes and file name (None when a URL is given) and the options sent with them."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
         try:
-            return None, AnalyzeOptions.model_validate_json(await request.body())
+            return None, None, AnalyzeOptions.model_validate_json(await request.body())
         except ValidationError as exc:
             raise _body_error(exc) from None
     if content_type not in ("multipart/form-data", "application/x-www-form-urlencoded"):
@@ -91,6 +97,7 @@ async def _read_body(request: Request) -> tuple[bytes | None, AnalyzeOptions]:
         if image is not None and not isinstance(image, UploadFile):
             raise InvalidRequest("'image' must be a file upload (multipart/form-data)")
         data = await image.read() if image is not None else None
+        filename = _upload_name(image) if image is not None else None
         fields = {
             "url": form.get("url") or None,
             "external_id": form.get("external_id") or None,
@@ -99,7 +106,7 @@ async def _read_body(request: Request) -> tuple[bytes | None, AnalyzeOptions]:
             "heatmap": form.get("heatmap") or None,
         }
     try:
-        return data, AnalyzeOptions.model_validate(fields)
+        return data, filename, AnalyzeOptions.model_validate(fields)
     except ValidationError as exc:
         raise _body_error(exc) from None
 
@@ -122,7 +129,7 @@ async def analyze(
     """Analyze an uploaded image or one fetched from a URL; the report is stored and returned.
 
     Costs one credit of a key with a balance (402 `credits_exhausted`, nothing analyzed, when none is left)."""
-    image, body = await _read_body(request)
+    image, filename, body = await _read_body(request)
     query = AnalyzeOptions(external_id=external_id, only=only, excluding=excluding, heatmap=heatmap)
     if (image is None) == (body.url is None):
         raise InvalidRequest("send exactly one of an 'image' file upload or a 'url'")
@@ -132,6 +139,7 @@ async def analyze(
         request,
         key,
         image=image,
+        filename=filename,
         url=body.url,
         external_id=body.external_id or query.external_id,
         only=only or None,

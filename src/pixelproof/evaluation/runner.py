@@ -1,8 +1,8 @@
 """Score a labelled image set through the real engine, in every evaluation variant.
 
 Anyone can point this at their own images (a folder with ``ai/`` and ``real/`` inside, or a
-CSV with ``path,label``) and check our accuracy claims with the product as shipped, not
-with the training code.
+CSV with ``path,label``; labels.py lists the other words accepted) and check our accuracy
+claims with the product as shipped, not with the training code.
 """
 
 import csv
@@ -14,15 +14,12 @@ import numpy as np
 
 from ..errors import PixelproofError
 from ..pipeline import Engine
+from .confidence import RESAMPLES, intervals, sample_warnings
+from .labels import BadLabelSet, is_label, parse_label
 from .metrics import summary
 from .variants import VARIANTS, variant
 
-LABELS = {"ai": 1, "real": 0, "human": 0}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".avif"}
-
-
-class BadLabelSet(PixelproofError):
-    code = "bad_label_set"
 
 
 @dataclass(frozen=True)
@@ -30,6 +27,7 @@ class LabeledImage:
     path: Path
     label: int  # 1 = AI
     group: str
+    written: str  # the label as the user wrote it, for the "how each label was read" line
 
 
 @dataclass
@@ -40,13 +38,6 @@ class VariantResult:
     unscored: list[tuple[LabeledImage, str]] = field(default_factory=list)  # (image, why)
 
 
-def _label(value: str, where: str) -> int:
-    try:
-        return LABELS[value.strip().lower()]
-    except KeyError:
-        raise BadLabelSet(f"{where}: label {value!r} is not one of {', '.join(LABELS)}") from None
-
-
 def read_csv(path: Path) -> list[LabeledImage]:
     with path.open(newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
@@ -54,22 +45,23 @@ def read_csv(path: Path) -> list[LabeledImage]:
             raise BadLabelSet(f"{path} needs a header with at least `path,label` columns")
         items = []
         for line, row in enumerate(reader, 2):
-            label = _label(row["label"], f"{path}:{line}")
+            written = row["label"].strip()
+            label = parse_label(written, f"{path}:{line}")
             group = (row.get("group") or "").strip() or ("ai" if label else "real")
-            items.append(LabeledImage(path.parent / row["path"], label, group))
+            items.append(LabeledImage(path.parent / row["path"], label, group, written))
     return items
 
 
 def read_folder(root: Path) -> list[LabeledImage]:
-    """``root/ai/**`` and ``root/real/**`` (or ``human/``); a sub-folder names the group."""
+    """``root/ai/**`` and ``root/real/**`` (or ``fake/``, ``human/``...); a sub-folder names the group."""
     items = []
-    for top in sorted(p for p in root.iterdir() if p.is_dir() and p.name.lower() in LABELS):
-        label = LABELS[top.name.lower()]
+    for top in sorted(p for p in root.iterdir() if p.is_dir() and is_label(p.name)):
+        label = parse_label(top.name, str(top))
         for path in sorted(p for p in top.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
             rel = path.relative_to(top).parts
-            items.append(LabeledImage(path, label, rel[0] if len(rel) > 1 else top.name.lower()))
+            items.append(LabeledImage(path, label, rel[0] if len(rel) > 1 else top.name.lower(), top.name))
     if not items:
-        raise BadLabelSet(f"{root} has no images under ai/ and real/ (or human/) sub-folders")
+        raise BadLabelSet(f"{root} has no images under sub-folders named by their label (ai/ and real/, or fake/ and human/...)")
     return items
 
 
@@ -117,9 +109,14 @@ def score_all(
     return results
 
 
-def metrics(result: VariantResult, threshold: float, band: tuple[float, float] | None) -> dict:
+def metrics(result: VariantResult, threshold: float, band: tuple[float, float] | None, resamples: int = RESAMPLES) -> dict:
+    """The summary, its bootstrap 95 % intervals and the warnings about too few examples."""
     labels = np.array([i.label for i in result.items], dtype=bool)
+    scores = np.array(result.scores, float)
     groups = [i.group for i in result.items]
-    out = summary(labels, np.array(result.scores), groups, threshold, band) if result.items else {}
+    out = summary(labels, scores, groups, threshold, band) if result.items else {}
+    if result.items and resamples:
+        out["ci95"] = intervals(labels, scores, resamples)
+    out["warnings"] = sample_warnings(labels)
     out["unscored"] = len(result.unscored)
     return out

@@ -34,6 +34,7 @@ class Report(BaseModel):
     id: str = Field(default_factory=lambda: str(uuid.uuid4()))
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     external_id: str | None = None
+    filename: str | None = None  # the uploaded file's name, as the client sent it; None for a URL
     pixelproof_version: str = __version__
     media: MediaMeta
     verdict: Verdict

@@ -5,23 +5,25 @@
 const $ = (id) => document.getElementById(id);
 const KEY_STORAGE = "pixelproof.apiKey";
 const HISTORY_SIZE = 20;
+const PAGE_TITLE = document.title;
 
 const LABELS = { ai: "AI-generated", human: "Not AI-generated", uncertain: "Uncertain" };
+// Plain names for the analyzers, in the order their evidence is shown: what the file says about
+// itself first, then what the pixels say. An analyzer added by a plugin keeps its own name, last.
 const ANALYZERS = {
   c2pa: "Content Credentials (C2PA)",
-  watermark: "Invisible watermark reader",
-  metadata: "Metadata",
-  generator_text: "Generator settings in the file",
-  exiftool: "ExifTool",
-  pixels: "Pixel model",
+  watermark: "Invisible watermark",
+  generator_text: "Generator text",
+  metadata: "Camera and file metadata",
+  pixels: "Pixels (AI image model)",
+  deepfake: "Faces (deepfake check)",
+  reverse_search: "Seen before",
+  quality: "Image quality",
+  nsfw: "Nudity",
 };
-// Evidence is grouped by the kind of signal; an analyzer that said nothing is listed in its home group.
-const GROUPS = [
-  { kind: "provenance", title: "Provenance", analyzers: ["c2pa"] },
-  { kind: "watermark", title: "Watermark", analyzers: ["watermark"] },
-  { kind: "metadata", title: "Metadata and generator text", analyzers: ["metadata", "generator_text", "exiftool"] },
-  { kind: "pixels", title: "Pixels", analyzers: ["pixels"] },
-];
+// A reason that tells someone to run a command (a missing model, an empty index) is addressed to
+// whoever runs the server, not to the person asking about an image.
+const forOperator = (reason) => /`|\brun\b/.test(reason);
 const FAMILIES = {
   openai: "OpenAI (DALL·E, GPT image)", google: "Google (Imagen, Gemini)", midjourney: "Midjourney",
   stable_diffusion: "Stable Diffusion", flux: "FLUX", gan: "GAN", other: "Another generator", unknown: "Unknown",
@@ -74,11 +76,15 @@ const fixed = (p) => p.toFixed(2);
 const analyzerName = (name) => ANALYZERS[name] || name;
 const familyName = (family) => FAMILIES[family] || family;
 
+// Binary units, named as such: 1 KiB is 1024 bytes.
 function bytes(n) {
   if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
+
+const duration = (ms) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 function ago(iso) {
   const seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
@@ -120,7 +126,9 @@ function askForKey(reason, refused = false) {
   return keyPrompt;
 }
 
-async function api(path, options = {}) {
+// A 401 asks for a key only when ``ask``: a request the page makes on its own (the history on
+// load) must not greet a visitor with a dialog before they have done anything.
+async function api(path, options = {}, { ask = true } = {}) {
   for (;;) {
     const key = keyStore.get();
     const headers = { ...(options.headers || {}), ...(key ? { Authorization: `Bearer ${key}` } : {}) };
@@ -134,6 +142,7 @@ async function api(path, options = {}) {
     if (response.ok) return body;
     const error = body && body.error ? body.error : { code: "http_error", message: `The server answered ${response.status}.` };
     if (response.status !== 401) throw new ApiError(response.status, error.code, error.message);
+    if (!ask) throw new ApiError(401, error.code, "This server needs an API key: analyze an image, or use “API key” above.");
     const reason = key ? `The saved key was refused: ${error.message}.` : "This server needs an API key.";
     if (!(await askForKey(reason, Boolean(key)))) throw new ApiError(401, error.code, "An API key is needed to use this server.");
   }
@@ -164,8 +173,18 @@ function showError(error, what) {
   box.hidden = false;
 }
 
-async function analyze(body, imageSrc, description) {
+// The report on screen belongs to the last image asked about: a new request takes the old one away.
+function clearReport() {
   $("error").hidden = true;
+  $("result").hidden = true;
+  currentId = null;
+  history.replaceState(null, "", location.pathname);
+  document.title = PAGE_TITLE;
+  markCurrent();
+}
+
+async function analyze(body, imageSrc, description) {
+  clearReport();
   setBusy(`Analyzing ${description}…`);
   try {
     const report = await api("/v1/analyze", { method: "POST", ...body });
@@ -231,7 +250,9 @@ function showVerdict(report) {
     probabilities.length ? el("span", { class: "muted small block" }, probabilities.map(([f, q]) => `${familyName(f)} ${fixed(q)}`).join(" · ")) : null,
   );
   $("decided-by").textContent = v.decided_by ? analyzerName(v.decided_by) : "Nothing decisive";
-  $("verdict-why").textContent = v.explanation[0] || "";
+  // The explanation names the deciding analyzer as the API does; the page says its plain name.
+  const why = v.explanation[0] || "";
+  $("verdict-why").textContent = v.decided_by ? why.replace(`Decided by ${v.decided_by}`, `Decided by ${analyzerName(v.decided_by)}`) : why;
 }
 
 function showImage(report) {
@@ -283,37 +304,58 @@ function signalItem(signal) {
     { class: `signal ${signal.points_to || "info"}` },
     el("span", { class: "pill" }, signal.points_to ? `${direction} · ${signal.strength}` : direction),
     el("p", {}, signal.summary),
-    el("p", { class: "source" }, analyzerName(signal.source)),
   );
 }
 
-function silentAnalyzerItem(name, section) {
-  const text = {
-    processed: "found nothing to report.",
-    rejected: `did not apply: ${section.reason}`,
-    errored: `could not run: ${section.reason}`,
-  }[section.status];
-  return el("li", { class: `quiet ${section.status}` }, el("strong", {}, analyzerName(name)), ` ${text}`);
+const finding = (text, flagged = false) => el("li", { class: `finding${flagged ? " flagged" : ""}` }, text);
+
+function matchItem(m) {
+  const name = m.source ? m.source.split(/[\\/]/).pop() : "an earlier upload";
+  const how = m.kind === "copy" ? "Copy of" : `Looks like (similarity ${fixed(m.similarity)})`;
+  return el("li", {}, `${how} ${name}, ${m.width} × ${m.height}, first seen ${new Date(m.first_seen).toLocaleDateString()}`);
+}
+
+// What an analyzer that gives no signal (or not all it found) has to tell a person.
+const FINDINGS = {
+  nsfw: (e) => [
+    e.is_detected
+      ? finding(`Likely nudity or sexual content (score ${fixed(e.score)}, flagged from ${fixed(e.threshold)}). This says nothing about AI.`, true)
+      : finding(`No nudity found (score ${fixed(e.score)}).`),
+  ],
+  deepfake: (e) => {
+    if (e.is_detected) return []; // its signal says it
+    if (!e.faces_found) return [finding("No faces found.")];
+    if (!e.faces_judged) return [finding(`${plural(e.faces_found, "face")} found, too small to judge.`)];
+    return [finding(`${plural(e.faces_found, "face")} found; none of the ${e.faces_judged} judged looks synthetic.`)];
+  },
+  reverse_search: (e) => [el("li", { class: "finding" }, el("ol", { class: "matches", "aria-label": "Matches" }, ...e.matches.map(matchItem)))],
+};
+
+function statusItem(section) {
+  if (forOperator(section.reason || "")) return finding("Not available on this server.");
+  const text = section.status === "rejected" ? `Did not apply: ${section.reason}` : `Could not run: ${section.reason}`;
+  return el("li", { class: `quiet ${section.status}` }, text);
+}
+
+// The near-duplicate search only speaks when it found something: an empty index or a missing
+// one is the server operator's business, and "no match" in a small index means little.
+const hasMatches = (section) => section.status === "processed" && section.evidence.matches.length > 0;
+
+function analyzerSection(name, section) {
+  if (name === "reverse_search" && !hasMatches(section)) return null;
+  const signals = [...section.signals].sort((a, b) => STRENGTH_ORDER[a.strength] - STRENGTH_ORDER[b.strength]);
+  const items = signals.map(signalItem);
+  if (section.status !== "processed") items.push(statusItem(section));
+  else if (FINDINGS[name]) items.push(...FINDINGS[name](section.evidence));
+  if (!items.length) items.push(el("li", { class: "quiet" }, "Nothing to report."));
+  return el("section", { class: "group", "data-analyzer": name }, el("h3", {}, analyzerName(name)), el("ul", { class: "signals" }, ...items));
 }
 
 function showEvidence(report) {
-  const box = $("evidence");
-  box.replaceChildren();
-  const homes = new Map(GROUPS.flatMap((g) => g.analyzers.map((a) => [a, g.kind])));
-  const sections = Object.entries(report.analyzers);
-  for (const group of GROUPS) {
-    const signals = sections
-      .flatMap(([, s]) => s.signals)
-      .filter((s) => s.kind === group.kind)
-      .sort((a, b) => STRENGTH_ORDER[a.strength] - STRENGTH_ORDER[b.strength]);
-    const silent = sections.filter(([name, s]) => (homes.get(name) || "metadata") === group.kind && s.signals.length === 0);
-    if (!signals.length && !silent.length) continue;
-    box.append(
-      el("section", { class: "group", "data-kind": group.kind },
-        el("h3", {}, group.title),
-        el("ul", { class: "signals" }, ...signals.map(signalItem), ...silent.map(([name, s]) => silentAnalyzerItem(name, s)))),
-    );
-  }
+  const known = Object.keys(ANALYZERS);
+  const rank = (name) => (known.includes(name) ? known.indexOf(name) : known.length);
+  const names = Object.keys(report.analyzers).sort((a, b) => rank(a) - rank(b));
+  fill($("evidence"), ...names.map((name) => analyzerSection(name, report.analyzers[name])));
 }
 
 // Active manifest first, then the manifests of its ingredients, in the order they were made from.
@@ -388,12 +430,13 @@ function showMedia(report) {
   const m = report.media;
   $("media").replaceChildren(
     ...[
+      fact("File name", report.filename),
       fact("Format", `${m.format.toUpperCase()} (${m.mime_type})`),
       fact("Dimensions", `${m.width} × ${m.height}`),
       fact("Size", bytes(m.size_bytes)),
       fact("SHA-256", el("span", { class: "mono break" }, m.sha256)),
       fact("Analyzed", new Date(report.created_at).toLocaleString()),
-      fact("Analysis time", `${Math.round(report.timings.total_ms)} ms`),
+      fact("Analysis time", duration(report.timings.total_ms)),
       fact("Your id", report.external_id),
       fact("Report id", el("span", { class: "mono break" }, report.id)),
     ].filter(Boolean),
@@ -434,14 +477,17 @@ function historyItem(report) {
       { type: "button", class: "history-item", "data-id": report.id, "data-label": v.label },
       el("span", { class: "dot", "aria-hidden": "true" }),
       el("span", { class: "history-main" }, `${LABELS[v.label]} · ${score}`),
-      el("span", { class: "history-meta" }, `${m.format.toUpperCase()} ${m.width}×${m.height} · ${ago(report.created_at)}${report.external_id ? ` · ${report.external_id}` : ""}`),
+      report.filename ? el("span", { class: "history-name" }, report.filename) : null,
+      el("span", { class: "history-meta" }, [
+        `${m.format.toUpperCase()} ${m.width}×${m.height}`, bytes(m.size_bytes), ago(report.created_at), report.external_id,
+      ].filter(Boolean).join(" · ")),
     ),
   );
 }
 
-async function loadHistory() {
+async function loadHistory({ ask = true } = {}) {
   try {
-    const { reports } = await api(`/v1/reports?limit=${HISTORY_SIZE}`);
+    const { reports } = await api(`/v1/reports?limit=${HISTORY_SIZE}`, {}, { ask });
     $("history").replaceChildren(...reports.map(historyItem));
     $("history-empty").textContent = "No reports yet.";
     $("history-empty").hidden = reports.length > 0;
@@ -460,7 +506,7 @@ function markCurrent() {
 }
 
 async function openReport(id) {
-  $("error").hidden = true;
+  clearReport();
   try {
     showReport(await api(`/v1/reports/${encodeURIComponent(id)}`));
     $("result").focus();
@@ -507,13 +553,13 @@ function wire() {
     const item = event.target.closest(".history-item");
     if (item) openReport(item.dataset.id);
   });
-  $("history-refresh").addEventListener("click", loadHistory);
+  $("history-refresh").addEventListener("click", () => loadHistory());
   $("heatmap-toggle").addEventListener("change", () => ($("heatmap").hidden = !$("heatmap-toggle").checked));
   $("key-cancel").addEventListener("click", () => $("key-dialog").close("cancel"));
-  $("key-button").addEventListener("click", () => askForKey("Paste the API key this page should use.").then(loadHistory));
+  $("key-button").addEventListener("click", () => askForKey("Paste the API key this page should use.").then(() => loadHistory()));
 }
 
 wire();
 showKeyState();
-loadHistory();
+loadHistory({ ask: false });
 if (location.hash.length > 1) openReport(decodeURIComponent(location.hash.slice(1)));
