@@ -29,6 +29,7 @@ from pixelproof.pipeline import Engine
 from pixelproof.settings import Settings
 
 from tests.support.cli import pixelproof_cli
+from tests.support.fixtures import settled_health
 from tests.support.shared import REPO_ROOT, SHARED
 
 
@@ -173,24 +174,15 @@ def test_a_machine_with_other_numbers_gets_no_score_and_says_why(fetched_models,
     assert f"mismatch\t{BACKBONE}: the model's numbers differ" in result.output
 
     with TestClient(create_app(Settings(cache_dir=fetched_models.cache_dir, data_dir=fetched_models.cache_dir / "data"))) as client:
-        health = _settled_health(client)
+        health = settled_health(client)
     assert health["status"] == "degraded"
     assert health["models"][BACKBONE]["state"] == "mismatch"
     assert health["models"]["open-nsfw"]["state"] == "ok"
 
 
-def _settled_health(client) -> dict:
-    """/healthz once the start-up self-check has finished (waits on the state, not a clock)."""
-    import time
-
-    while (health := client.get("/healthz").json())["models"].get("self-check", {}).get("state") == "checking":
-        time.sleep(0.1)
-    return health
-
-
 def test_health_reports_every_model_checked(fetched_models, tmp_path):
     with TestClient(create_app(Settings(cache_dir=fetched_models.cache_dir, data_dir=tmp_path))) as client:
-        health = _settled_health(client)
+        health = settled_health(client)
     assert health["status"] == "ok", health
     assert {name: m["state"] for name, m in health["models"].items()} == {**dict.fromkeys(ARTIFACTS, "ok"), "pixels-head": "ok"}
 

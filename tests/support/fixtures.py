@@ -256,4 +256,12 @@ def in_process_api(tmp_path_factory):
         admission_wait_s=HTTP_TIMEOUT_S,
     )
     with TestClient(create_app(settings), headers={"Authorization": f"Bearer {token}"}) as client:
+        settled_health(client)  # the self-check's thread must not outlive pytest: it aborts the exit
         yield InProcessApi(client, token, data_dir)
+
+
+def settled_health(client: httpx.Client) -> dict:
+    """/healthz once the start-up self-check has finished (waits on the state, not a clock)."""
+    while (health := client.get("/healthz").json())["models"].get("self-check", {}).get("state") == "checking":
+        time.sleep(0.1)
+    return health
