@@ -111,7 +111,7 @@ def test_eval_threshold_replaces_the_band_in_the_matrix(tmp_path, capsys):
 def test_eval_names_the_extra_to_install_before_scoring_anything(tmp_path, monkeypatch):
     for label in ("ai", "real"):
         (tmp_path / label).mkdir()
-        (tmp_path / label / "x.png").write_bytes(b"not scored: the check comes first")
+        (tmp_path / label / "x.png").write_bytes(b"not read: the check comes first")
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the [eval] extra were not installed
     result = pixelproof_cli("eval", str(tmp_path), "--report", str(tmp_path / "r.html"))
     assert result.exit_code == 2
