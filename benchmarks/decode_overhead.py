@@ -10,7 +10,7 @@ times, after a warm-up, over N runs:
 * decode + ``Media.rgb``: the pixel array a model analyzer asks for (computed lazily, so the
   lines above never pay for it).
 
-Run: .venv/bin/python benchmarks/decode_overhead.py [--runs 30] [--warmup 3]
+Run: .venv/bin/python -m benchmarks.decode_overhead [--runs 30] [--warmup 3]
 """
 
 import argparse

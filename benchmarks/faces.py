@@ -11,7 +11,7 @@
 
 The per-face synthetic-face AUC comes from training/faces/train.py (leave-one-source-out).
 
-Run: .venv/bin/python benchmarks/faces.py [--sheet nano-banana-pro,gpt-4o --n 12 --seed 1 --out /tmp/sheet.png]
+Run: .venv/bin/python -m benchmarks.faces [--sheet nano-banana-pro,gpt-4o --n 12 --seed 1 --out /tmp/sheet.png]
 """
 
 import argparse
@@ -23,16 +23,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training" / "data"))
-
-from manifests import load_rows  # noqa: E402
-
-from pixelproof.analyzers.blazeface import FaceDetector  # noqa: E402
-from pixelproof.analyzers.deepfake import DETECTORS, HEAD_PATH, DeepfakeAnalyzer, FaceHead  # noqa: E402
-from pixelproof.evaluation.variants import variant  # noqa: E402
-from pixelproof.media import decode  # noqa: E402
-from pixelproof.models import load_path  # noqa: E402
-from pixelproof.settings import HARD_MAX_PIXELS, HARD_MAX_UPLOAD_BYTES, Settings  # noqa: E402
+from pixelproof.analyzers.blazeface import FaceDetector
+from pixelproof.analyzers.deepfake import DETECTORS, HEAD_PATH, DeepfakeAnalyzer, FaceHead
+from pixelproof.evaluation.variants import variant
+from pixelproof.media import decode
+from pixelproof.models import load_path
+from pixelproof.settings import HARD_MAX_PIXELS, HARD_MAX_UPLOAD_BYTES, Settings
+from training.data.manifests import load_rows
 
 SETTINGS = Settings(max_upload_bytes=HARD_MAX_UPLOAD_BYTES, max_pixels=HARD_MAX_PIXELS)
 ALL_FACES = ("faces-celebahq", "faces-codeformer")  # every picture shows one or more human faces

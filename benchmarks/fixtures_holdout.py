@@ -6,7 +6,7 @@ training data, so they are a small independent check of the leave-one-source-out
 Files whose sha256 is in the head's training list are left out. Writes the labelled CSV
 and runs ``pixelproof eval`` on it, scoring the pixel model alone.
 
-    .venv/bin/python benchmarks/fixtures_holdout.py [--json out.json]
+    .venv/bin/python -m benchmarks.fixtures_holdout [--json out.json]
 """
 
 import argparse
@@ -18,8 +18,8 @@ import tempfile
 from pathlib import Path
 
 from pixelproof.analyzers.pixels_head import TRAINING_LIST_PATH
+from training.locations import SHARED_FIXTURES as FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 
 
 def holdout_rows() -> list[tuple[str, str, str]]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.postgres import throwaway_postgres
+from tests.support.postgres import throwaway_postgres
 
 from .samples import encode, photo
 from .serving import free_port, machine, start_server, warm_up

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.hostile import png_bomb
+from tests.support.hostile import png_bomb
 
 from .samples import encode, photo, thin_strip
 from .serving import Server, error_code, machine, percentile, start_server, warm_up

@@ -12,7 +12,7 @@ server's analysis slots do), and reports the resident set size (RSS, /proc/self/
 * after malloc_trim(0): what glibc's arenas were keeping (api/memory.py calls it after every
   analysis in the server).
 
-Run: .venv/bin/python benchmarks/memory_release.py [--concurrent 3] [--only metadata,pixels]
+Run: .venv/bin/python -m benchmarks.memory_release [--concurrent 3] [--only metadata,pixels]
 """
 
 import argparse
@@ -96,8 +96,8 @@ def main() -> None:
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     with tempfile.TemporaryDirectory() as folder:
         png = Path(folder) / "big.png"
-        subprocess.run([sys.executable, __file__, "--make", str(png)], check=True)
-        child = [sys.executable, __file__, "--png", str(png), "--concurrent", str(args.concurrent), "--only", args.only]
+        subprocess.run([sys.executable, "-m", __spec__.name, "--make", str(png)], check=True)
+        child = [sys.executable, "-m", __spec__.name, "--png", str(png), "--concurrent", str(args.concurrent), "--only", args.only]
         subprocess.run(child, check=True)
 
 

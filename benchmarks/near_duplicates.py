@@ -1,7 +1,7 @@
 """Near-duplicate search: does a re-encoded, resized, cropped or screenshotted copy find its
 original, do distinct images stay apart, and how fast is a search at 100 k and 1 M images?
 
-Quality, on the development data (../shared/data and, when present, /work/devdata/extra),
+Quality, on the development data (../shared/data and, when present, ../devdata/extra),
 one image per original (by ``original_sha256``), shuffled with seed 0: the first N are
 indexed through the product's own path (``Corpus`` on a throwaway SQLite database), each is
 edited with every edit of ``pixelproof.index.edits`` and searched for, and the next M images,
@@ -20,7 +20,7 @@ Speed, on synthetic random hashes and embeddings (the search cost depends only o
 there are): one search (one view, as for most images; 16 views, the most a framed query
 makes), building the in-memory index from the saved copy, and, at 100 k, from the database.
 
-    nice .venv/bin/python benchmarks/near_duplicates.py [--indexed 1000] [--distinct 1500]
+    nice .venv/bin/python -m benchmarks.near_duplicates [--indexed 1000] [--distinct 1500]
         [--clip-indexed 400] [--clip-distinct 1200] [--no-quality] [--no-clip] [--no-timing]
 """
 
@@ -48,9 +48,9 @@ from pixelproof.index.search import MIN_PDQ_QUALITY, HashIndex
 from pixelproof.media import decode
 from pixelproof.settings import Settings
 from pixelproof.storage.indexed import IndexedHashes, IndexedImage
+from training.locations import EXTRA_DIR, SHARED_DATA
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-DATA_SETS = (SHARED / "data", Path("/work/devdata/extra"))
+DATA_SETS = (SHARED_DATA, EXTRA_DIR)
 SETTINGS = Settings(max_upload_bytes=50 * 1024 * 1024)
 SWEEP = (16, 24, 31, 40, 48, 56, 64)
 # The edits the thresholds are chosen against, plus milder crops: where whole-image hashes give up.

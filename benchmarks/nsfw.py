@@ -6,7 +6,7 @@ flag rate at Yahoo's two cut-offs (0.5 and 0.8) per group, list the highest-scor
 for hand inspection, and time the analyzer per image. Nothing is tuned here: the threshold
 is Yahoo's.
 
-Run: .venv/bin/python benchmarks/nsfw.py [--label real] [--top 15]
+Run: .venv/bin/python -m benchmarks.nsfw [--label real] [--top 15]
 """
 
 import argparse
@@ -14,15 +14,12 @@ import statistics
 import sys
 import time
 from collections import defaultdict
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training" / "data"))
-
-from manifests import load_rows  # noqa: E402
-
-from pixelproof.analyzers.nsfw import NsfwAnalyzer  # noqa: E402
-from pixelproof.media import decode  # noqa: E402
-from pixelproof.settings import HARD_MAX_PIXELS, HARD_MAX_UPLOAD_BYTES, Settings  # noqa: E402
+from pixelproof.analyzers.nsfw import NsfwAnalyzer
+from pixelproof.media import decode
+from pixelproof.settings import HARD_MAX_PIXELS, HARD_MAX_UPLOAD_BYTES, Settings
+from training.data.manifests import load_rows
+from training.locations import EXTRA_DIR, SHARED_DATA
 
 CUTOFFS = (0.5, 0.8)
 
@@ -46,7 +43,7 @@ def main() -> None:
         times.append((time.perf_counter() - start) * 1000)
         scored.append((score, row.group, row.path))
     if not scored:
-        sys.exit("no development images found (../shared/data, /work/devdata/extra)")
+        sys.exit(f"no development images found ({SHARED_DATA}, {EXTRA_DIR})")
 
     by_group = defaultdict(list)
     for score, group, _ in scored:

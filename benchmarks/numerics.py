@@ -1,7 +1,7 @@
 """Why the CLIP graph runs in float32: scores of the shipped head under three arithmetics.
 
-    .venv/bin/python benchmarks/numerics.py [--limit N] [--perturbed N] [--json out.json]
-    .venv/bin/python benchmarks/numerics.py --write-graphs DIR   # only build the integer graphs
+    .venv/bin/python -m benchmarks.numerics [--limit N] [--perturbed N] [--json out.json]
+    .venv/bin/python -m benchmarks.numerics --write-graphs DIR   # only build the integer graphs
 
 
 For each labelled development image (../shared/data, the files as stored):
@@ -43,8 +43,8 @@ from pixelproof.models.runtime import cpu_description
 from pixelproof.models.surgery import expose_residual_stream
 from pixelproof.models.testcards import cards
 from pixelproof.settings import HARD_MAX_UPLOAD_BYTES, Settings
+from training.locations import SHARED_DATA as DATA
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SETTINGS = Settings(max_upload_bytes=HARD_MAX_UPLOAD_BYTES)
 
 
@@ -134,7 +134,7 @@ def main() -> None:
     parser.add_argument("--perturbed", type=int, default=100, help="how many images also get the integer+ulp run")
     parser.add_argument("--rounds", type=int, default=10, help="timing rounds per graph")
     parser.add_argument("--json", type=Path)
-    parser.add_argument("--write-graphs", type=Path, help="build the int8 and integer graphs into this folder and stop (for benchmarks/views.py --against)")
+    parser.add_argument("--write-graphs", type=Path, help="build the int8 and integer graphs into this folder and stop (for benchmarks.views --against)")
     args = parser.parse_args()
     if args.write_graphs:
         args.write_graphs.mkdir(parents=True, exist_ok=True)

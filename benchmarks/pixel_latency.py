@@ -1,6 +1,6 @@
 """Pixel analyzer latency on this machine: p50/p90 per image, end to end through the engine.
 
-    .venv/bin/python benchmarks/pixel_latency.py [--images 40] [--threads N]
+    .venv/bin/python -m benchmarks.pixel_latency [--images 40] [--threads N]
 
 Images are generated (photo-like, 512 px to 12 MP, JPEG and PNG), so the benchmark runs
 anywhere; the model cache must hold the CLIP model (`pixelproof models fetch`).

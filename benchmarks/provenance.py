@@ -8,7 +8,7 @@ Decodes each file once, then times every provenance analyzer on the decoded medi
 
 The exiftool deep report is off by default and measured separately with ``--exiftool``.
 
-Run: .venv/bin/python benchmarks/provenance.py [--rounds 3] [--exiftool]
+Run: .venv/bin/python -m benchmarks.provenance [--rounds 3] [--exiftool]
 """
 
 import argparse
@@ -16,7 +16,6 @@ import csv
 import io
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -24,9 +23,9 @@ from PIL import Image
 from pixelproof.media import decode
 from pixelproof.pipeline import Engine
 from pixelproof.settings import Settings
+from training.locations import SHARED_FIXTURES as FIXTURES
 
 PROVENANCE = ["c2pa", "metadata", "generator_text", "watermark"]
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 
 
 def camera_like_jpeg(width: int, height: int, seed: int) -> bytes:

@@ -1,6 +1,6 @@
 """Where to put the quality limits: each measure on the development images and degraded copies.
 
-Reads ../shared/data (and, with ``--extra N``, N random images of /work/devdata/extra), makes
+Reads ../shared/data (and, with ``--extra N``, N random images of ../devdata/extra), makes
 degraded copies of every image, runs the quality analyzer on each through the real decoder,
 and prints, per copy kind: the distribution of every measure, how often each issue is raised,
 how often the image is still called usable, and how well each measure tells the copy from
@@ -28,7 +28,7 @@ With ``--brisque DIR`` (needs ``cv2.quality``, i.e. opencv-contrib, and the BRIS
 files from Debian's ``opencv-data``: /usr/share/opencv4/quality) it also scores every copy
 with BRISQUE at the same working size, to see whether BRISQUE would earn its keep.
 
-    .venv/bin/python benchmarks/quality.py [--extra 300] [--limit N] [--pixels N] [--brisque DIR]
+    .venv/bin/python -m benchmarks.quality [--extra 300] [--limit N] [--pixels N] [--brisque DIR]
 """
 
 import argparse
@@ -46,9 +46,9 @@ from pixelproof.analyzers import AnalysisOptions
 from pixelproof.analyzers.quality import LIMITS, WORKING_SIDE, QualityAnalyzer, QualityEvidence
 from pixelproof.media import decode
 from pixelproof.settings import Settings
+from training.locations import EXTRA_DIR as EXTRA
+from training.locations import SHARED_DATA
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-EXTRA = Path("/work/devdata/extra")
 SETTINGS = Settings(max_upload_bytes=50 * 1024 * 1024)
 ANALYZER = QualityAnalyzer(SETTINGS)
 PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
@@ -220,7 +220,7 @@ def scale_consistency(limit: int = 60) -> None:
         cells = ", ".join(
             f"p{p} {v:.2f}" for p, v in zip((10, 50, 90), np.percentile(ratios, (10, 50, 90)), strict=True)
         )
-        print(f"\n## blur of {len(ratios)} images of /work/devdata/extra with shorter side >= {3 * WORKING_SIDE} px,")
+        print(f"\n## blur of {len(ratios)} images of {EXTRA} with shorter side >= {3 * WORKING_SIDE} px,")
         print(f"## as stored vs. the same image stored at {WORKING_SIDE} px (Lanczos): ratio {cells}")
         print(f"   flagged blurry: {flagged_large} as stored, {flagged_small} at {WORKING_SIDE} px")
 
@@ -282,7 +282,7 @@ def timing(times: list[tuple[float, float, float]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--extra", type=int, default=0, help="also N random images of /work/devdata/extra")
+    parser.add_argument("--extra", type=int, default=0, help=f"also N random images of {EXTRA}")
     parser.add_argument("--limit", type=int, default=None, help="at most N images in all, evenly spread")
     parser.add_argument("--pixels", type=int, default=0, help="also run the pixel model on N images and copies")
     parser.add_argument("--brisque", type=Path, default=None, help="folder with the BRISQUE .yml model files")

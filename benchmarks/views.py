@@ -1,14 +1,14 @@
 """What each of the pixel detector's four CLIP views buys in accuracy, against what it costs.
 
-    .venv/bin/python training/extract_features.py --eval-variants stripped --k 0 --captions 0 --boxes 0 --box-captions 0 [--limit N]
-    .venv/bin/python benchmarks/views.py [--folds 5] [--json out.json]
+    .venv/bin/python -m training.extract_features --eval-variants stripped --k 0 --captions 0 --boxes 0 --box-captions 0 [--limit N]
+    .venv/bin/python -m benchmarks.views [--folds 5] [--json out.json]
 
 and, to see what the arithmetic does to the same protocol (float32 against exact integers):
 
-    .venv/bin/python benchmarks/numerics.py --write-graphs /work/devdata/graphs
-    .venv/bin/python training/extract_features.py --eval-variants stripped --k 0 --captions 0 --boxes 0 --box-captions 0 \
-        --model /work/devdata/graphs/clip-integer.onnx --out /work/devdata/features-integer --same-images-as /work/devdata/features [--limit N]
-    .venv/bin/python benchmarks/views.py --against /work/devdata/features-integer
+    .venv/bin/python -m benchmarks.numerics --write-graphs ../devdata/graphs
+    .venv/bin/python -m training.extract_features --eval-variants stripped --k 0 --captions 0 --boxes 0 --box-captions 0 \
+        --model ../devdata/graphs/clip-integer.onnx --out ../devdata/features-integer --same-images-as ../devdata/features [--limit N]
+    .venv/bin/python -m benchmarks.views --against ../devdata/features-integer
 
 Reads the cached CLIP tokens of the stripped copies (no training augmentation: a simpler
 protocol than training/train.py's, for comparing view sets with each other, not for the
@@ -28,13 +28,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import GroupKFold
 
-TRAINING = Path(__file__).resolve().parents[1] / "training"
-sys.path.insert(0, str(TRAINING))
-
-from dataset import Dataset, load_dataset  # noqa: E402
-from heads import balanced_weights, decision, features, fit_linear  # noqa: E402
-
-from pixelproof.evaluation.metrics import auc, summary  # noqa: E402
+from pixelproof.evaluation.metrics import auc, summary
+from training.dataset import Dataset, load_dataset
+from training.heads import balanced_weights, decision, features, fit_linear
 
 LAYERS = list(range(12))
 

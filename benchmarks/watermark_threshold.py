@@ -1,12 +1,12 @@
 """Where to put the watermark thresholds: bit accuracies on real images vs. watermarked ones.
 
 Reads every image labelled ``real`` in ../shared/data, ../shared/fixtures and (when present)
-/work/devdata/extra, and prints the highest bit accuracy each payload reaches on them (best
+../devdata/extra, and prints the highest bit accuracy each payload reaches on them (best
 colour order and array type, as the analyzer reports it), then the accuracies on the
 watermark fixtures, then the analyzer's time on a 1024×1024 and a 12 MP image. A threshold
 is safe when it sits well above every real image and below the fixtures that must match.
 
-    .venv/bin/python benchmarks/watermark_threshold.py [--no-timing]
+    .venv/bin/python -m benchmarks.watermark_threshold [--no-timing]
 """
 
 import argparse
@@ -25,9 +25,9 @@ from pixelproof.analyzers.watermark import PAYLOADS, WatermarkAnalyzer
 from pixelproof.errors import PixelproofError
 from pixelproof.media import decode
 from pixelproof.settings import Settings
+from training.locations import EXTRA_DIR, SHARED, SHARED_DATA, SHARED_FIXTURES
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-REAL_SETS = (SHARED / "data", SHARED / "fixtures", Path("/work/devdata/extra"))
+REAL_SETS = (SHARED_DATA, SHARED_FIXTURES, EXTRA_DIR)
 SETTINGS = Settings(max_upload_bytes=50 * 1024 * 1024)
 ANALYZER = WatermarkAnalyzer(SETTINGS)
 

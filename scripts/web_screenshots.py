@@ -1,7 +1,7 @@
 """The screenshots in docs/web.md: the real page, on a real `pixelproof serve --open`, in
 Debian's chromium driven by Playwright, after analyzing two pictures made here.
 
-The pictures are synthetic (tests/support_images.py's photo-like scene): one plain PNG, and one
+The pictures are synthetic (tests/support/images.py's photo-like scene): one plain PNG, and one
 carrying the AUTOMATIC1111 settings Stable Diffusion web UIs write, so the page shows a decided
 verdict, the evidence under its headings, the region heatmap and two named reports in the history.
 The PNGs are reduced to a 256-colour palette so that each stays a few hundred KB.
@@ -27,7 +27,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support_images import encode, scene  # noqa: E402
+from tests.support.images import encode, scene  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 WAIT_MS = 600_000  # the first analysis loads the models: minutes on a loaded machine

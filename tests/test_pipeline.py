@@ -40,6 +40,7 @@ def broken_analyzer():
     unregister(_Broken.name)
 
 
+@pytest.mark.slow
 def test_report_has_media_meta_sections_and_timings():
     data = _jpeg(make="Nikon")
     report = Engine().analyze(data, external_id="case-1")
@@ -67,6 +68,7 @@ def test_without_a_model_score_the_verdict_is_honestly_uncertain():
     assert any("weak evidence" in line for line in report.verdict.explanation)
 
 
+@pytest.mark.slow
 def test_an_analyzer_failure_does_not_fail_the_report(broken_analyzer):
     report = Engine().analyze(_jpeg())
     section = report.analyzers[broken_analyzer]
@@ -75,6 +77,7 @@ def test_an_analyzer_failure_does_not_fail_the_report(broken_analyzer):
     assert report.analyzers["metadata"].status == "processed"
 
 
+@pytest.mark.slow
 def test_only_and_excluding_select_analyzers(broken_analyzer):
     assert list(Engine().analyze(_jpeg(), only=["metadata"]).analyzers) == ["metadata"]
     assert "metadata" not in Engine().analyze(_jpeg(), excluding=["metadata"]).analyzers

@@ -237,6 +237,7 @@ BROKEN_EXIF_WEBP = (
 )
 
 
+@pytest.mark.slow
 @example(data=BROKEN_EXIF_WEBP)
 @example(data=png_header(65_535, 65_535))
 @example(data=png_header(1, 1))

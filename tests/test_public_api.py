@@ -11,7 +11,7 @@ from pixelproof import _api
 from pixelproof.analyzers import UnknownAnalyzer
 from pixelproof.errors import TooLarge, UnsupportedType
 
-from .support_images import encode, scene
+from tests.support.images import encode, scene
 
 PARAMETERS = (
     "a lighthouse at dusk\n"

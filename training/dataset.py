@@ -1,16 +1,14 @@
 """The development set as arrays: one row per unique image, cached CLIP tokens per variant."""
 
 import csv
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "data"))
-
-from features import FEATURES_DIR, cache_path, load  # noqa: E402
-from manifests import ImageRow, load_rows  # noqa: E402
+from .data.manifests import ImageRow, load_rows
+from .features import FEATURES_DIR, cache_path, load
+from .locations import SYNTHETIC_DIR
 
 # Generator family of each AI group (None: the source does not say which model made it).
 FAMILIES = {
@@ -24,7 +22,6 @@ FAMILIES = {
     "sd3": "stable_diffusion", "sd3.5": "stable_diffusion", "sdxl": "stable_diffusion",
     "sdxl-turbo": "stable_diffusion", "stable-cascade": "stable_diffusion",
 }  # fmt: skip
-SYNTHETIC_DIR = Path("/work/devdata/synthetic")
 FAMILY_ORDER = ("openai", "google", "midjourney", "stable_diffusion", "flux", "gan", "other")
 
 
@@ -35,7 +32,7 @@ def family_of(row: ImageRow) -> str | None:
 
 
 def synthetic_rows(folder: Path = SYNTHETIC_DIR) -> list[ImageRow]:
-    """Rows drawn by make_synthetic.py (screenshots, label real); none when not drawn yet."""
+    """Rows drawn by training.make_synthetic (screenshots, label real); none when not drawn yet."""
     manifest = folder / "manifest.csv"
     if not manifest.is_file():
         return []

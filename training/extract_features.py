@@ -1,13 +1,14 @@
 """Extract and cache CLIP features for every development image and variant.
 
-    .venv/bin/python training/extract_features.py [--k 3] [--boxes 2] [--box-captions 1] [--captions 1] [--limit N] [--workers 2]
-    [--model OTHER.onnx --out DIR [--same-images-as /work/devdata/features]]
+    python -m training.extract_features [--k 3] [--boxes 2] [--box-captions 1] [--captions 1] [--limit N] [--workers 2]
+    [--model OTHER.onnx --out DIR [--same-images-as FEATURES_DIR]]
 
 Per image: K augmented training variants (augment.py, the same distribution for both
 classes), M captioned ones (a meme caption, then the same augmentation; synthetic.py), the
 three evaluation variants (as-is, stripped, degraded) and the video-still stress test
-(frame). Cached in /work/devdata/features, so a re-run only computes what is missing. Prints
-a time estimate after the first images.
+(frame). Cached in FEATURES_DIR (training/locations.py: $PIXELPROOF_FEATURES_DIR, else
+$PIXELPROOF_DEVDATA/features, else ../devdata/features), so a re-run only computes what is
+missing. Prints a time estimate after the first images.
 
 The shipped recipe (train.py ``--natives-from``) takes only the global view of aug1, aug2
 and cap0 and only the native crops of the boxes, so by default only those views are run
@@ -16,7 +17,6 @@ that reads one fails loudly instead of training on zeros. Pass the options empty
 """
 
 import argparse
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -24,19 +24,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent / "data"))
+from pixelproof.models.clip import BACKBONE, VIEWS, ClipBackbone, views
+from pixelproof.evaluation.variants import variant
+from pixelproof.media import decode
+from pixelproof.models import load_path
+from pixelproof.settings import HARD_MAX_PIXELS, HARD_MAX_UPLOAD_BYTES, Settings
 
-from augment import augment, boxed, describe, jpeg_quality  # noqa: E402
-from dataset import all_rows  # noqa: E402
-from features import ALL_VARIANTS, EVAL_VARIANTS, FEATURES_DIR, STRESS_VARIANTS, aug_variants, box_variants, cache_path, caption_variants, holds_tokens, save  # noqa: E402
-from synthetic import caption  # noqa: E402
-
-from pixelproof.models.clip import BACKBONE, VIEWS, ClipBackbone, views  # noqa: E402
-from pixelproof.evaluation.variants import variant  # noqa: E402
-from pixelproof.media import decode  # noqa: E402
-from pixelproof.models import load_path  # noqa: E402
-from pixelproof.settings import HARD_MAX_PIXELS, HARD_MAX_UPLOAD_BYTES, Settings  # noqa: E402
+from .augment import augment, boxed, describe, jpeg_quality
+from .dataset import all_rows
+from .features import ALL_VARIANTS, EVAL_VARIANTS, FEATURES_DIR, STRESS_VARIANTS, aug_variants, box_variants, cache_path, caption_variants, holds_tokens, save
+from .synthetic import caption
 
 SEED = 20251121
 SETTINGS = Settings(max_upload_bytes=HARD_MAX_UPLOAD_BYTES, max_pixels=HARD_MAX_PIXELS)
@@ -113,7 +110,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=FEATURES_DIR)
     parser.add_argument("--same-images-as", type=Path, help="only images whose every wanted variant is cached in this other folder (a paired comparison)")
-    parser.add_argument("--model", type=Path, help="another CLIP graph, to compare arithmetics (benchmarks/views.py --against); use with --out")
+    parser.add_argument("--model", type=Path, help="another CLIP graph, to compare arithmetics (benchmarks.views --against); use with --out")
     args = parser.parse_args()
     if args.model and args.out == FEATURES_DIR:
         parser.error("--model needs its own --out: the shipped graph's cache must not mix with another's")

@@ -1,18 +1,19 @@
 """The feature cache: CLIP tokens per (image sha256, variant), outside the repository.
 
 Extraction is the slow part (a few CLIP runs per variant), so every result is kept in
-``/work/devdata/features/<variant>/<sha256>.npz`` and re-runs only do what is missing.
+``<FEATURES_DIR>/<variant>/<sha256>.npz`` (``training.locations``: ``../devdata/features`` by
+default) and re-runs only do what is missing.
 """
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
 from pixelproof.evaluation.variants import ALL_VARIANTS, STRESS_VARIANTS, VARIANTS
 
-FEATURES_DIR = Path(os.environ.get("PIXELPROOF_FEATURES_DIR", "/work/devdata/features"))
+from .locations import FEATURES_DIR
+
 EVAL_VARIANTS = VARIANTS  # as-is, stripped, degraded: what docs/accuracy.md reports
 # STRESS_VARIANTS (frame): scored out of fold and reported, never used for calibration
 SAME_AS = "same_as"  # marker: this variant's pixels equal another variant's

@@ -1,6 +1,6 @@
 """Write the numerics self-check's reference outputs (see pixelproof.models.numerics).
 
-    .venv/bin/python training/golden.py            # both: the models' outputs and the pixel head's scores
+    python -m training.golden            # both: the models' outputs and the pixel head's scores
 
 1. ``src/pixelproof/models/golden.npz``: each model's sampled outputs on the test cards.
 2. The pixel head file's ``golden``: its raw score on each test card, through the analyzer's

@@ -1,6 +1,8 @@
-"""Draw the synthetic screenshots (label real) into /work/devdata/synthetic, with a manifest.
+"""Draw the synthetic screenshots (label real) into SYNTHETIC_DIR, with a manifest.
 
-    .venv/bin/python training/make_synthetic.py [--n 200]
+    python -m training.make_synthetic [--n 200]
+
+SYNTHETIC_DIR is $PIXELPROOF_DEVDATA/synthetic (training/locations.py; ../devdata by default).
 
 Deterministic: image i is drawn from seed (SEED, i), so every run yields the same bytes.
 """
@@ -9,17 +11,13 @@ import argparse
 import csv
 import hashlib
 import io
-import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from synthetic import screenshot  # noqa: E402
+from .locations import SYNTHETIC_DIR
+from .synthetic import screenshot
 
 SEED = 20251121
-SYNTHETIC_DIR = Path("/work/devdata/synthetic")
 SOURCE = "synthetic:screenshots"
 
 

@@ -1,6 +1,6 @@
 """Render docs/accuracy.md from training/metrics.json (written by train.py).
 
-    .venv/bin/python training/report.py [--metrics training/metrics.json] [--out docs/accuracy.md]
+    python -m training.report [--metrics training/metrics.json] [--out docs/accuracy.md]
 
 The numbers in the docs are therefore exactly the ones the last training run measured.
 """
@@ -8,6 +8,8 @@ The numbers in the docs are therefore exactly the ones the last training run mea
 import argparse
 import json
 from pathlib import Path
+
+from .locations import REPO_ROOT
 
 TARGETS = {
     "stripped": "AUC ≥ 0.98, TPR ≥ 0.85 at 1 % FPR",
@@ -111,11 +113,11 @@ def render(metrics: dict) -> str:
         "",
         "```bash",
         ".venv/bin/pixelproof models fetch",
-        ".venv/bin/python training/data/fetch_extra.py        # the extra development images",
-        ".venv/bin/python training/make_synthetic.py          # synthetic screenshots",
-        ".venv/bin/python training/extract_features.py        # CLIP features, cached",
-        f".venv/bin/python training/train.py --c {metrics['c']:g}      # validation, head, metrics.json",
-        ".venv/bin/python training/report.py                  # this page",
+        ".venv/bin/python -m training.data.fetch_extra        # the extra development images",
+        ".venv/bin/python -m training.make_synthetic          # synthetic screenshots",
+        ".venv/bin/python -m training.extract_features        # CLIP features, cached",
+        f".venv/bin/python -m training.train --c {metrics['c']:g} --ship # validation, head, metrics.json",
+        ".venv/bin/python -m training.report                  # this page",
         "pixelproof eval FOLDER_OR_CSV                         # the shipped engine on any labelled set",
         "```",
         "",
@@ -125,8 +127,8 @@ def render(metrics: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--metrics", type=Path, default=Path("training/metrics.json"))
-    parser.add_argument("--out", type=Path, default=Path("docs/accuracy.md"))
+    parser.add_argument("--metrics", type=Path, default=REPO_ROOT / "training" / "metrics.json")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "accuracy.md")
     args = parser.parse_args()
     args.out.write_text(render(json.loads(args.metrics.read_text())))
     print(f"wrote {args.out}")

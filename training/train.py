@@ -1,6 +1,7 @@
 """Train, validate and write the pixel detector's head.
 
-    .venv/bin/python training/train.py [--k 3] [--captions 1] [--natives-from aug1=box0 aug2=box1 cap0=boxcap0] [--recipe full] [--c 25] [--dry-run]
+    python -m training.train [--k 3] [--captions 1] [--natives-from aug1=box0 aug2=box1 cap0=boxcap0] [--recipe full] [--c 25]
+                             (--out DIR | --ship | --dry-run)
 
 1. Leave-one-source-out: for each source repository/package, fit on all other sources'
    augmented variants and score the held-out source's as-is, stripped and degraded images,
@@ -8,34 +9,34 @@
 2. Shortcut check: the same protocol with only format/size/JPEG-quality features.
 3. Calibration (isotonic) from the out-of-fold scores; the uncertain band follows from it.
 4. Generator-family head (grouped CV for its threshold) and the heatmap's region head.
-5. Final fit on everything; writes src/pixelproof/analyzers/weights/pixels_head.npz, the
-   training manifest (sha256 list) and a metrics JSON. Seeded; prints what it measured.
+5. Final fit on everything; writes the head, the training manifest (sha256 list) and a
+   metrics JSON into --out DIR, or with --ship over the shipped ones
+   (src/pixelproof/analyzers/weights/pixels_head.npz, training/metrics.json). Seeded; prints
+   what it measured.
 """
 
 import argparse
 import dataclasses
 import json
-import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupKFold
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pixelproof.models.clip import BACKBONE, load_backbone
+from pixelproof.analyzers.pixels_head import HEAD_PATH, TRAINING_LIST_PATH, Head, testcard_scores
+from pixelproof.evaluation.metrics import auc, summary
+from pixelproof.models import ARTIFACTS
+from pixelproof.settings import Settings
 
-from calibrate import BAND, isotonic  # noqa: E402
-from dataset import FAMILY_ORDER, Dataset, family_of, load_dataset  # noqa: E402
-from features import ALL_VARIANTS, EVAL_VARIANTS, FEATURES_DIR, STRESS_VARIANTS, aug_variants, box_variants, caption_variants  # noqa: E402
-from heads import balanced_weights, decision, features, fit_linear  # noqa: E402
-
-from pixelproof.models.clip import BACKBONE, load_backbone  # noqa: E402
-from pixelproof.analyzers.pixels_head import HEAD_PATH, TRAINING_LIST_PATH, Head, testcard_scores  # noqa: E402
-from pixelproof.evaluation.metrics import auc, summary  # noqa: E402
-from pixelproof.models import ARTIFACTS  # noqa: E402
-from pixelproof.settings import Settings  # noqa: E402
+from .calibrate import BAND, isotonic
+from .dataset import FAMILY_ORDER, Dataset, family_of, load_dataset
+from .features import ALL_VARIANTS, EVAL_VARIANTS, STRESS_VARIANTS, aug_variants, box_variants, caption_variants
+from .heads import balanced_weights, decision, features, fit_linear
+from .locations import OUT_OF_FOLD_DIR, REPO_ROOT
+from .output import HeadFiles, add_output_options, chosen_output
 
 SEED = 20251121
 NATIVE = [1, 2, 3]
@@ -56,7 +57,7 @@ REGION_PARTS = [
     {"views": [0], "pool": "cls", "layers": ALL_LAYERS},
     {"views": [0], "pool": "mean", "layers": ALL_LAYERS},
 ]
-WEIGHTS_DIR = HEAD_PATH.parent
+SHIPPED = HeadFiles(HEAD_PATH, TRAINING_LIST_PATH, REPO_ROOT / "training" / "metrics.json")
 SCORED = ALL_VARIANTS
 
 
@@ -105,9 +106,9 @@ def out_of_fold(ds: Dataset, x: dict, train_variants: list[str], c: float, power
 
 
 def cached_out_of_fold(ds: Dataset, x: dict, train_variants: list[str], args, parts) -> dict:
-    """out_of_fold, kept under /work/devdata so calibration and reporting can be redone cheaply."""
+    """out_of_fold, kept beside the feature cache so calibration and reporting can be redone cheaply."""
     key = f"{args.recipe}-c{args.c:g}-p{args.power:g}-{'-'.join(train_variants)}"
-    path = FEATURES_DIR.parent / "oof" / f"{key}.npz"
+    path = OUT_OF_FOLD_DIR / f"{key}.npz"
     shas = np.array([r.sha256 for r in ds.rows])
     if path.exists():
         with np.load(path) as cached:
@@ -215,8 +216,9 @@ def main() -> None:
     parser.add_argument("--c", type=float, default=25.0, help="inverse L2 strength of the logistic heads")
     parser.add_argument("--power", type=float, default=0.5, help="source weighting (1: by image count)")
     parser.add_argument("--dry-run", action="store_true", help="validate and print, write nothing")
-    parser.add_argument("--metrics", type=Path, default=Path("training/metrics.json"))
+    add_output_options(parser, SHIPPED)
     args = parser.parse_args()
+    output = chosen_output(args, parser, SHIPPED)
     np.random.seed(SEED)
     start = time.perf_counter()
 
@@ -287,7 +289,7 @@ def main() -> None:
         "sources": sorted(set(ds.sources)), "shortcut_auc": shortcut, "band": [low, high],
         "loso": results, "accuracy_by_source": per_source, "family": family_report,
     }  # fmt: skip
-    if args.dry_run:
+    if output is None:
         log(f"dry run: nothing written ({(time.perf_counter() - start) / 60:.1f} min)")
         return
 
@@ -323,12 +325,11 @@ def main() -> None:
         },
     )
     head = dataclasses.replace(head, golden=testcard_scores(load_backbone(Settings()), head))  # the self-check's reference
-    WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
-    head.save(HEAD_PATH)
-    TRAINING_LIST_PATH.write_text(json.dumps(training_list, indent=0) + "\n")
-    args.metrics.write_text(json.dumps(metrics, indent=2) + "\n")
-    size = HEAD_PATH.stat().st_size / 1e6
-    log(f"wrote {HEAD_PATH} ({size:.1f} MB), training manifest and {args.metrics} "
+    head.save(output.head)
+    output.training_list.write_text(json.dumps(training_list, indent=0) + "\n")
+    output.metrics.write_text(json.dumps(metrics, indent=2) + "\n")
+    size = output.head.stat().st_size / 1e6
+    log(f"wrote {output.head} ({size:.1f} MB), training manifest and {output.metrics} "
         f"in {(time.perf_counter() - start) / 60:.1f} min")
 
 

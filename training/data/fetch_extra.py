@@ -1,4 +1,4 @@
-"""Stage the extra development images of shared/data/extra_sources.csv under /work/devdata/extra.
+"""Stage the extra development images of shared/data/extra_sources.csv under EXTRA_DIR.
 
 Why a script: the extra images may not be redistributed, so every developer rebuilds the same
 set from pinned sources (a GitHub commit, a Debian package version) and gets the same bytes,
@@ -26,7 +26,9 @@ is used instead), exact duplicates within the extras, undecodable files and imag
 on a side. Re-running rewrites the manifest, reuses files already in place and deletes files
 under <out> that are no longer listed.
 
-    .venv/bin/python training/data/fetch_extra.py [--mirror-root /work/.mirror] [--only GROUP]
+EXTRA_DIR is $PIXELPROOF_DEVDATA/extra (training/locations.py; ../devdata/extra by default).
+
+    python -m training.data.fetch_extra [--mirror-root /work/.mirror] [--only GROUP]
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ import hashlib
 import io
 import re
 import subprocess
-import sys
 import tarfile
 import warnings
 from collections import Counter, defaultdict
@@ -48,8 +49,8 @@ from typing import Callable, Iterator
 from PIL import Image, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from manifests import EXTRA_DIR, SHARED_DIR, Source, cluster_of, source_group  # noqa: E402
+from ..locations import EXTRA_DIR, SHARED_DATA
+from .manifests import Source, cluster_of, source_group
 
 register_heif_opener()
 
@@ -615,7 +616,7 @@ def format_report(report: RowReport) -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--shared", type=Path, default=SHARED_DIR, help="shared data folder")
+    parser.add_argument("--shared", type=Path, default=SHARED_DATA, help="shared data folder")
     parser.add_argument("--mirror-root", type=Path, default=Path("/work/.mirror"), help="where git snapshots live")
     parser.add_argument("--deb-cache", type=Path, default=EXTRA_DIR.parent / "cache" / "deb")
     parser.add_argument("--out", type=Path, default=EXTRA_DIR)

@@ -14,9 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_DIR = REPO_ROOT.parent / "shared" / "data"
-EXTRA_DIR = Path("/work/devdata/extra")
+from ..locations import EXTRA_DIR, SHARED_DATA
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +119,7 @@ def read_manifest(manifest: Path, name: str) -> list[ImageRow]:
     return rows
 
 
-def load_rows(shared_dir: Path = SHARED_DIR, extra_dir: Path = EXTRA_DIR) -> list[ImageRow]:
+def load_rows(shared_dir: Path = SHARED_DATA, extra_dir: Path = EXTRA_DIR) -> list[ImageRow]:
     """Shared rows, then extra rows; an absent manifest contributes nothing."""
     rows: list[ImageRow] = []
     for name, folder in (("shared", shared_dir), ("extra", extra_dir)):

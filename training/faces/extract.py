@@ -1,6 +1,6 @@
 """Find the faces of every development image and cache their CLIP features.
 
-    .venv/bin/python training/faces/extract.py [--k 2] [--limit N]
+    python -m training.faces.extract [--k 2] [--limit N]
 
 Per image and variant, BlazeFace runs on the variant's pixels (as the analyzer would see
 them), and each face of at least MIN_SIDE px goes through CLIP in ``CACHE_VIEWS``: the
@@ -10,37 +10,33 @@ augmented copies for training, made with the detector's ``augment`` (one distrib
 both classes: random crop, resize 0.4-1.5×, blur, noise, JPEG q50-100) applied to the whole
 image before detection, so a face shrinks, blurs and recompresses with its picture.
 
-Cached in /work/devdata/faces/<variant>/<sha256>.npz (boxes, scores, tokens, outside
+Cached in FACES_DIR/<variant>/<sha256>.npz (training/locations.py: $PIXELPROOF_DEVDATA/faces, so
+../devdata/faces by default; boxes, scores, tokens, outside
 description); a re-run computes only what is missing. One process, as the CPU is shared.
 """
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE.parent / "data"))
+from pixelproof.analyzers.blazeface import FaceDetector
+from pixelproof.analyzers.blazeface import Face
+from pixelproof.analyzers.deepfake import BACKBONE, DETECTORS, FACE_VIEWS, face_views
+from pixelproof.models.clip import ClipBackbone, global_view
+from pixelproof.evaluation.variants import variant
+from pixelproof.media import decode
+from pixelproof.models import load_path
+from pixelproof.settings import HARD_MAX_PIXELS, HARD_MAX_UPLOAD_BYTES, Settings
 
-from augment import augment, describe, jpeg_quality  # noqa: E402
-from manifests import load_rows  # noqa: E402
-
-from pixelproof.analyzers.blazeface import FaceDetector  # noqa: E402
-from pixelproof.analyzers.blazeface import Face  # noqa: E402
-from pixelproof.analyzers.deepfake import BACKBONE, DETECTORS, FACE_VIEWS, face_views  # noqa: E402
-from pixelproof.models.clip import ClipBackbone, global_view  # noqa: E402
-from pixelproof.evaluation.variants import variant  # noqa: E402
-from pixelproof.media import decode  # noqa: E402
-from pixelproof.models import load_path  # noqa: E402
-from pixelproof.settings import HARD_MAX_PIXELS, HARD_MAX_UPLOAD_BYTES, Settings  # noqa: E402
+from ..augment import augment, describe, jpeg_quality
+from ..data.manifests import load_rows
+from ..locations import FACES_DIR
 
 SEED = 20251121
-FACES_DIR = Path("/work/devdata/faces")
 EVAL_VARIANTS = ("as-is", "degraded")
 MIN_SIDE = 32  # px; below the analyzer's minimum, kept to measure how AUC falls with size
 MAX_FACES = 4  # largest faces per image: a crowd must not outweigh a portrait

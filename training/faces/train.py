@@ -1,9 +1,9 @@
 """Train, validate and write the synthetic-face head.
 
-    .venv/bin/python training/faces/train.py [--recipe native] [--no-crops] [--c 0.02] [--dry-run]
+    python -m training.faces.train [--recipe native] [--no-crops] [--c 0.02] (--out DIR | --ship | --dry-run)
 
 Reads the faces cached by extract.py and, unless --no-crops, the pixel detector's cached
-native-resolution crops of every development picture (training/extract_features.py): the
+native-resolution crops of every development picture (training.extract_features): the
 development data has about a thousand AI faces, nine in ten from one gallery, too few on
 their own. A face's or crop's label is its picture's label.
 
@@ -16,36 +16,32 @@ their own. A face's or crop's label is its picture's label.
    third of the real sources, and the AUC compares the two held-out sets under one model.
 3. Shortcut check: (1) with only face size, detector score and the picture's
    format/size/JPEG quality.
-4. Final fit on everything; writes src/pixelproof/analyzers/weights/faces_head.npz, the
-   training manifest and training/faces/metrics.json. Seeded; prints what it measured.
+4. Final fit on everything; writes the head, its training manifest and metrics.json into
+   --out DIR, or with --ship over the shipped ones (src/pixelproof/analyzers/weights/faces_head.npz,
+   training/faces/metrics.json). Seeded; prints what it measured.
 """
 
 import argparse
 import json
-import sys
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import pairwise
-from pathlib import Path
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE.parent / "data"))
+from pixelproof.analyzers.deepfake import BACKBONE, FACE_VIEWS, HEAD_PATH, FaceHead
+from pixelproof.models.clip import VIEWS, vectorize
+from pixelproof.evaluation.metrics import auc, summary
+from pixelproof.models import ARTIFACTS
 
-import features as pixel_cache  # noqa: E402
-from calibrate import BAND, isotonic  # noqa: E402
-from extract import CACHE_VIEWS, EVAL_VARIANTS, FACES_DIR, cache_path  # noqa: E402
-from heads import balanced_weights, decision, fit_linear  # noqa: E402
-from manifests import load_rows  # noqa: E402
-
-from pixelproof.analyzers.deepfake import BACKBONE, FACE_VIEWS, HEAD_PATH, FaceHead  # noqa: E402
-from pixelproof.models.clip import VIEWS, vectorize  # noqa: E402
-from pixelproof.evaluation.metrics import auc, summary  # noqa: E402
-from pixelproof.models import ARTIFACTS  # noqa: E402
+from .. import features as pixel_cache
+from ..calibrate import BAND, isotonic
+from ..data.manifests import load_rows
+from ..heads import balanced_weights, decision, fit_linear
+from ..locations import FACES_DIR, REPO_ROOT
+from ..output import HeadFiles, add_output_options, chosen_output
+from .extract import CACHE_VIEWS, EVAL_VARIANTS, cache_path
 
 SEED = 20251121
 LAYERS = [1, 3, 5, 7, 9, 11]  # every other layer: texture to meaning, at half the features
@@ -54,6 +50,9 @@ RECIPES = {  # in CACHE_VIEWS terms: 0 = the face with context at 224 px, 1 = na
     "native": [{"views": [1], "pool": "cls", "layers": LAYERS}, {"views": [1], "pool": "mean", "layers": LAYERS}],
 }
 PIXEL_NATIVE_VIEWS = [i for i, name in enumerate(VIEWS) if name.startswith("native")]
+SHIPPED = HeadFiles(
+    HEAD_PATH, HEAD_PATH.with_name("faces_head.training.json"), REPO_ROOT / "training" / "faces" / "metrics.json"
+)
 AI_GROUPS = {  # for (2): the AI sources with faces, the rest pooled
     "github:songguoxs/gpt4o-image-prompts": "gallery",
     "github:jamez-bondos/awesome-gpt4o-images": "gpt-4o",
@@ -145,8 +144,9 @@ def main() -> None:
     parser.add_argument("--min-side", type=int, default=64, help="smallest face judged, px")
     parser.add_argument("--train-min-side", type=int, default=48, help="smallest face trained on, px")
     parser.add_argument("--dry-run", action="store_true", help="validate and print, write nothing")
-    parser.add_argument("--metrics", type=Path, default=HERE / "metrics.json")
+    add_output_options(parser, SHIPPED)
     args = parser.parse_args()
+    output = chosen_output(args, parser, SHIPPED)
     parts = RECIPES[args.recipe]
     crops_on = not args.no_crops and args.recipe == "native"
 
@@ -270,7 +270,7 @@ def main() -> None:
         "loso": results, "unseen_both_sides": {"pair_weighted_auc": both_sides, "pairs": pairs},
         "auc_by_face_side": by_size, "shortcut_auc": shortcut,
     }  # fmt: skip
-    if args.dry_run:
+    if output is None:
         log("dry run: nothing written")
         return
 
@@ -288,13 +288,13 @@ def main() -> None:
             "unseen_both_sides_auc": round(both_sides, 4),
         },
     )
-    head.save(HEAD_PATH)
+    head.save(output.head)
     used = sorted(set(train.image.tolist()))
     manifest = [{"sha256": rows[i].sha256, "label": rows[i].label, "group": rows[i].group,
                  "source": rows[i].source_group} for i in used]  # fmt: skip
-    HEAD_PATH.with_name("faces_head.training.json").write_text(json.dumps(manifest, indent=0) + "\n")
-    args.metrics.write_text(json.dumps(metrics, indent=2, default=float) + "\n")
-    log(f"wrote {HEAD_PATH} ({HEAD_PATH.stat().st_size / 1e3:.0f} kB), its training manifest and {args.metrics}")
+    output.training_list.write_text(json.dumps(manifest, indent=0) + "\n")
+    output.metrics.write_text(json.dumps(metrics, indent=2, default=float) + "\n")
+    log(f"wrote {output.head} ({output.head.stat().st_size / 1e3:.0f} kB), its training manifest and {output.metrics}")
 
 
 if __name__ == "__main__":

@@ -86,9 +86,9 @@ def eval_command(
     if unknown or score not in ("verdict", "pixels"):
         raise typer.BadParameter(f"variants must be among {', '.join(ALL_VARIANTS)}; score is verdict or pixels")
     try:
-        items = read_labeled(target)
         if plots or report:
-            require_matplotlib()  # before minutes of scoring, not after
+            require_matplotlib()  # before reading the set and minutes of scoring, not after
+        items = read_labeled(target)
     except PixelproofError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from None
