@@ -89,7 +89,7 @@ def test_report_is_retrievable_by_id_and_external_id(client):
     page = client.get("/v1/reports", params={"external_id": external_id, "limit": 1, "offset": 1}).json()
     assert [r["id"] for r in page["reports"]] == [first["id"]]
     assert (page["limit"], page["offset"]) == (1, 1)
-    # Past SQL's BIGINT an offset overflowed the database driver: a 500 before (tests/test_schema.py).
+    # Past SQL's BIGINT an offset overflowed the database driver: a 500 before (tests/api/test_schema.py).
     assert client.get("/v1/reports", params={"offset": MAX_OFFSET}).json()["reports"] == []
     _error(client.get("/v1/reports", params={"offset": MAX_OFFSET + 1}), 422, "invalid_request")
 

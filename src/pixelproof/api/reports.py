@@ -11,7 +11,7 @@ from .auth import authenticate
 from .errors import documented
 
 # The most an SQL OFFSET takes (a signed 64-bit BIGINT in SQLite and PostgreSQL): past it the
-# database driver overflowed and the client got a 500 (found by tests/test_schema.py).
+# database driver overflowed and the client got a 500 (found by tests/api/test_schema.py).
 MAX_OFFSET = 2**63 - 1
 
 router = APIRouter(tags=["reports"], dependencies=[Depends(authenticate)])
