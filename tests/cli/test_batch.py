@@ -117,6 +117,15 @@ def test_a_table_input_carries_external_ids_and_a_missing_path_is_a_not_found_re
     assert rows["listing-2"]["sha256"] is None  # so a later run tries it again
 
 
+def test_a_url_list_is_fetched_under_the_server_rules(tmp_path):
+    listing = tmp_path / "urls.txt"
+    listing.write_text("# a loopback address: refused before any connection\nhttp://127.0.0.1:9/cat.jpg\n")
+    out = tmp_path / "out"
+    assert "url_refused: 1" in batch(listing, "--out", out, "--only", CHEAP)
+    (row,) = parquet_rows(out)
+    assert row["path"] == "http://127.0.0.1:9/cat.jpg" and row["error"]["code"] == "url_refused"
+
+
 def test_the_pixel_model_gives_the_scores_scan_gives(tmp_path, fetched_models):
     if fetched_models.cache_dir != Settings().cache_dir:
         pytest.skip("the models were fetched into a test cache, which the Ray workers do not read")

@@ -1,6 +1,7 @@
 """The work of one Ray actor: read each item of a batch, analyze it, give back its record."""
 
 import asyncio
+from functools import partial
 from pathlib import Path
 
 import fsspec
@@ -46,6 +47,5 @@ class AnalyzeBatch:
     def _row(self, item: dict) -> dict | None:
         if item["missing"]:
             return error_row(item["path"], "not_found", item["missing"], None)
-        settings = self.engine.settings
-        load = lambda: read_source(item["source"], settings)  # noqa: E731 - read inside the row's error handling
+        load = partial(read_source, item["source"], self.engine.settings)  # read inside the row's error handling
         return analyzed_row(self.engine, self.job, item["path"], load, done=frozenset(item["done_sha256"] or ()))

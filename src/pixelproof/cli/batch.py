@@ -4,13 +4,16 @@ Ray is an optional extra: this module imports it only when the command runs, so 
 the command line works without it, and a missing extra is one clear line, not a traceback.
 """
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from .scan import NO_IMAGES, PATH_MISSING, chosen_analyzers
 from .scan_pool import Job
+
+if TYPE_CHECKING:
+    from ..batch.run import Summary
 
 NEEDS_EXTRA = 4  # exit status: Ray (the [ray] extra) is not installed
 RAY_MODULES = ("ray", "pyarrow", "fsspec", "pandas")
@@ -80,7 +83,7 @@ def batch(
         raise typer.Exit(PATH_MISSING)
 
 
-def summary_line(summary) -> str:
+def summary_line(summary: "Summary") -> str:
     """``7 analyzed, 3 already done, in 12.0 s (0.6 images/s): 4 human, 2 uncertain, 1 error (corrupt_media: 1)``."""
     rate = summary.analyzed / summary.seconds if summary.seconds else 0.0
     labels = ", ".join(f"{n} {label}" for label, n in summary.labels.most_common())
