@@ -22,9 +22,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from .. import source_types
 from ..evidence import Evidence, GeneratorGuess, Signal
 from ..media import Media
-from . import _iptc
 from .base import DEFAULT_OPTIONS, AnalysisOptions, Analyzer
 from .c2pa_locate import locate
 from .c2pa_trust import C2paTrustError, TrustAnchor, TrustSource, load_trust
@@ -33,7 +33,7 @@ from .registry import register
 
 State = Literal["none", "trusted", "valid", "valid-untrusted", "invalid", "unreadable", "remote-unresolved"]
 
-AI_TYPES = _iptc.AI_GENERATED | _iptc.AI_PART  # source types that declare generative AI, in whole or in part
+AI_TYPES = source_types.AI_GENERATED | source_types.AI_PART  # source types that declare generative AI, in whole or in part
 
 # Failures that only say the signer is not on our trust list: the integrity checks passed.
 UNTRUSTED_CODES = {"signingCredential.untrusted", "cawg.x509.credential.untrusted"}
@@ -132,7 +132,7 @@ class C2paEvidence(Evidence):
             return []
         if self.ai_claim:
             return [self._ai_signal()]
-        if self.source_type in _iptc.CAPTURE and self.state != "invalid":
+        if self.source_type in source_types.CAPTURE and self.state != "invalid":
             return [self._capture_signal()]
         generator = (self.active.claim_generator if self.active else None) or "unknown"
         if self.state == "invalid":
@@ -417,7 +417,7 @@ def _actions(assertion: dict) -> list[Action]:
             Action(
                 action=_text(action.get("action")) or "unknown",
                 software_agent=_text(agent.get("name")) if isinstance(agent, dict) else _text(agent),
-                digital_source_type=_iptc.term(source),
+                digital_source_type=source_types.term(source),
             )
         )
     return actions
@@ -459,7 +459,7 @@ def _ai_declaration(manifests: list[Manifest], active: Manifest | None, origin: 
     ai_types = sorted({a.digital_source_type for a in actions if a.digital_source_type in AI_TYPES})
     ai_tool = next((n for n in agents + generators if family_for(n) != UNKNOWN), None)
     ai_assertions = [label for m in manifests for label in m.ai_assertions]
-    if origin and origin.digital_source_type in _iptc.AI_GENERATED:
+    if origin and origin.digital_source_type in source_types.AI_GENERATED:
         claim, reason = "generated", f"digitalSourceType {origin.digital_source_type}"
     elif active and family_for(active.claim_generator) != UNKNOWN:
         claim, reason = "generated", "its claim generator is an AI product"

@@ -15,7 +15,7 @@ import fsspec
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from ..cli.paths import Missing, collect
+from ..media.paths import Missing, collect
 from ..media.files import is_image
 
 URL_SCHEMES = ("http://", "https://")

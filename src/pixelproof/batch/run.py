@@ -21,7 +21,7 @@ from ray.data import ActorPoolStrategy
 from ray.data.block import BlockAccessor
 from ray.data.datasource import BlockBasedFileDatasink
 
-from ..cli.scan_pool import Job
+from ..rows import Job
 from .inputs import Item
 from .rows import from_record
 from .work import AnalyzeBatch

@@ -7,7 +7,7 @@ from pathlib import Path
 import fsspec
 import pyarrow as pa
 
-from ..cli.scan_pool import Job, analyzed_row, error_row
+from ..rows import Job, analyzed_row, error_row
 from ..ingest.url import fetch_url
 from ..media.files import read_file, refuse_over
 from ..pipeline import Engine

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from .scan import NO_IMAGES, PATH_MISSING, chosen_analyzers
-from .scan_pool import Job
+from ..rows import Job
 
 if TYPE_CHECKING:
     from ..batch.run import Summary

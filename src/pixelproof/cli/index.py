@@ -15,7 +15,7 @@ from ..index import Corpus, indexed_image, open_embedder
 from ..media import decode
 from ..media.files import read_file
 from ..settings import Settings
-from .paths import Missing, collect
+from ..media.paths import Missing, collect
 from .progress import FEW_FILES
 from .store_options import DataDirOption, DbOption, errors, open_store, settings_from
 

@@ -14,10 +14,11 @@ import typer
 from rich.console import Console
 
 from ..analyzers import UnknownAnalyzer, select
-from .paths import Missing, collect
+from ..media.paths import Missing, collect
 from .progress import FEW_FILES, progress_bar
 from .scan_output import table, write_lines
-from .scan_pool import Job, analyzed
+from ..rows import Job
+from .scan_pool import analyzed
 
 PATH_MISSING = 1  # exit status: some path given was not there (the rest was scanned)
 NO_IMAGES = 3  # exit status: nothing to scan (2 is a usage error, as in every click command)

@@ -1,29 +1,15 @@
-"""`pixelproof scan`'s workers: one Engine per process, one row per file, rows in input order.
+"""`pixelproof scan`'s workers: one Engine per process, one row per file (rows.py), rows in input order."""
 
-`pixelproof batch` makes its rows here too, so both commands write the same row for a file."""
-
-import hashlib
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
-from ..errors import PixelproofError
 from ..media.files import read_file
+from ..media.paths import Missing
 from ..pipeline import Engine
-from ..report import Report
-from .paths import Missing
-
-
-
-@dataclass(frozen=True)
-class Job:
-    analyzers: list[str]
-    full: bool
-    heatmap: bool | None = None
-
+from ..rows import Job, analyzed_row, error_row
 
 _worker: tuple[Engine, Job] | None = None
 
@@ -38,61 +24,6 @@ def analyze_file(path: str) -> dict:
     """One file in, one output row out: a report, or the typed error that stopped it."""
     engine, job = _worker
     return analyzed_row(engine, job, path, lambda: read_file(Path(path), engine.settings.max_upload_bytes))
-
-
-def analyzed_row(engine: Engine, job: Job, path: str, load: Callable[[], bytes], done: Collection[str] = ()) -> dict | None:
-    """The row of the bytes ``load`` returns, under the name ``path``; None when their SHA-256 is
-    in ``done`` (a resumed `batch` has that row already, so the image is read, never re-analyzed)."""
-    data = None
-    try:
-        data = load()
-        if done and hashlib.sha256(data).hexdigest() in done:
-            return None
-        report = engine.analyze(data, only=job.analyzers, heatmap=job.heatmap)
-    except PixelproofError as exc:
-        return error_row(path, exc.code, exc.message, data)
-    except OSError as exc:
-        return error_row(path, "unreadable", f"cannot read the file: {exc.strerror or exc}", data)
-    except Exception as exc:  # noqa: BLE001 - one bad file must not end a scan of thousands
-        return error_row(path, "internal_error", f"{type(exc).__name__}: {exc}", data)
-    if job.full:
-        return {"path": path, "error": None, **report.model_dump(mode="json")}
-    return _row(path, report)
-
-
-def _row(path: str, report: Report) -> dict:
-    verdict = report.verdict
-    return {
-        "path": path,
-        "sha256": report.media.sha256,
-        "report_id": report.id,
-        "label": verdict.label,
-        "ai_generated": verdict.ai_generated,
-        "generator": verdict.generator.model_dump(mode="json"),
-        "decided_by": verdict.decided_by,
-        "evidence": {name: section.evidence for name, section in report.analyzers.items()},
-        "not_processed": {
-            name: {"status": section.status, "reason": section.reason}
-            for name, section in report.analyzers.items()
-            if section.status != "processed"
-        },
-        "error": None,
-    }
-
-
-def error_row(path: str, code: str, message: str, data: bytes | None) -> dict:
-    return {
-        "path": path,
-        "sha256": hashlib.sha256(data).hexdigest() if data else None,
-        "report_id": None,
-        "label": None,
-        "ai_generated": None,
-        "generator": None,
-        "decided_by": None,
-        "evidence": {},
-        "not_processed": {},
-        "error": {"code": code, "message": message},
-    }
 
 
 def _in_order(entries: list[Path | Missing], rows: Iterator[dict]) -> Iterator[dict]:

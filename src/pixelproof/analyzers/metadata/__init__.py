@@ -15,10 +15,10 @@ from typing import Any
 from PIL import ExifTags
 from pydantic import Field
 
+from ... import source_types
+from ...evidence import Evidence, Signal
 from ...media import Media
 from ...settings import Settings
-from .. import _iptc
-from ...evidence import Evidence, Signal
 from ..base import DEFAULT_OPTIONS, AnalysisOptions, Analyzer
 from ..carriers import parse_xmp, png_text_chunks, xmp_packet
 from ..exiftool import ExifTool, ExifToolError
@@ -57,7 +57,7 @@ class MetadataEvidence(Evidence):
 
     def signals(self) -> list[Signal]:
         found = [d.signal() for d in self.ai_declarations]
-        if self.digital_source_type in _iptc.CAPTURE:
+        if self.digital_source_type in source_types.CAPTURE:
             found.append(
                 Signal(
                     kind="metadata",
@@ -105,7 +105,7 @@ class MetadataAnalyzer(Analyzer):
         iptc = iptc_fields(xmp, iim, exif, sub, png_text)
         orientation = exif.get(ExifTags.Base.Orientation)
         make = text_value(exif.get(ExifTags.Base.Make)) or first_value(xmp, "tiff:Make")
-        dst = _iptc.term(iptc.digital_source_type)
+        dst = source_types.term(iptc.digital_source_type)
         return MetadataEvidence(
             exif_present=len(exif) > 0,
             camera_make=make,

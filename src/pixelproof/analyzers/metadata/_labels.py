@@ -10,7 +10,7 @@ from typing import Literal
 from PIL import ExifTags
 from pydantic import BaseModel
 
-from .. import _iptc
+from ... import source_types
 from ...evidence import GeneratorGuess, Signal, Strength
 from ..carriers import XmpProperties, decode_user_comment
 from ..families import family_for
@@ -50,7 +50,7 @@ class AiDeclaration(BaseModel):
         )
 
 
-# What each kind of IPTC DigitalSourceType (_iptc.ORIGINS) declares, unsigned in XMP: its
+# What each kind of IPTC DigitalSourceType (source_types.ORIGINS) declares, unsigned in XMP: its
 # strength, whether only part of the image, and how to say it. Capture terms only point weakly
 # to a photo (MetadataEvidence.signals); the other kinds are evidence for neither side.
 _DST_MEANING = {
@@ -65,7 +65,7 @@ _TC260_LEVELS = {
 
 
 def _dst_summary(d: AiDeclaration) -> str:
-    meaning = _DST_MEANING[_iptc.ORIGINS[d.value]][2]
+    meaning = _DST_MEANING[source_types.ORIGINS[d.value]][2]
     by = f" ({d.generator})" if d.generator else ""
     return f"The IPTC DigitalSourceType in {d.where} declares {d.value}: {meaning}{by}."
 
@@ -152,7 +152,7 @@ def declarations(exif, sub, xmp, iim, png_text, iptc: IptcFields, dst: str | Non
     named_by = [value for _, value in software_tags] + [make, iptc.credit_line]
     named = next(filter(None, map(_ai_product, named_by)), None)
 
-    if (origin := _iptc.ORIGINS.get(dst)) in _DST_MEANING:
+    if (origin := source_types.ORIGINS.get(dst)) in _DST_MEANING:
         strength, partial, _ = _DST_MEANING[origin]
         found.append(
             _declare("digital_source_type", "XMP Iptc4xmpExt:DigitalSourceType", dst, named, strength, partial)

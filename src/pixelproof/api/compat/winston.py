@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ... import source_types
 from ...analyzers.c2pa import Action, C2paAnalyzer, C2paEvidence, Manifest
 from ...analyzers.metadata import MetadataAnalyzer, MetadataEvidence
 from ...analyzers.pixels import PixelAnalyzer
@@ -31,7 +32,6 @@ router = APIRouter(tags=["Winston AI-compatible"])
 FORMATS = ("jpeg", "png", "webp")
 MIN_SIDE = 256
 CREDITS_PER_IMAGE = 300  # Winston's price of an image; our balance counts images
-IPTC_SOURCE_TYPES = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 
 # Winston AI's ``exif`` object, key by key in its order, with the IptcFields field that fills it.
 WINSTON_EXIF: tuple[tuple[str, str], ...] = (
@@ -166,7 +166,7 @@ def _action(action: Action) -> dict[str, str]:
     entry = {
         "action": action.action,
         "softwareAgent": action.software_agent,
-        "digitalSourceType": IPTC_SOURCE_TYPES + action.digital_source_type if action.digital_source_type else None,
+        "digitalSourceType": source_types.NAMESPACE + action.digital_source_type if action.digital_source_type else None,
     }
     return {name: value for name, value in entry.items() if value}
 

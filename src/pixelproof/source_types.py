@@ -17,7 +17,7 @@ Two readings matter and are easy to get wrong:
   ``computationalCapture``), film or print scanned, or a composite of such captures. A screen
   capture or a virtual recording is not.
 
-Not a registered analyzer: the registry imports it and finds nothing to register.
+On the ground floor because two analyzers and the Winston adapter speak it.
 """
 
 from typing import Literal

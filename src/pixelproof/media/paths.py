@@ -1,4 +1,4 @@
-"""The PATH... arguments of `scan` and `index add`: files, folders and globs, expanded to files.
+"""The PATH... arguments of `scan`, `batch` and `index add`: files, folders and globs, expanded to files.
 
 A path that names nothing is kept, in its place, as a ``Missing`` entry, so each command can
 decide what a typo costs (`scan` reports a row and exits 1; `index add` refuses to start).
@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..media.files import images_under, is_image
+from .files import images_under, is_image
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import io
 import pytest
 from PIL import Image
 
-from pixelproof.analyzers import _iptc
+from pixelproof import source_types
 from pixelproof.pipeline import Engine
 from pixelproof.settings import Settings
 
@@ -25,7 +25,7 @@ def _xmp_jpeg(term: str) -> bytes:
     xmp = (
         '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
         '<rdf:Description rdf:about="" xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/"'
-        f' Iptc4xmpExt:DigitalSourceType="{_iptc.NAMESPACE}{term}"/></rdf:RDF></x:xmpmeta>'
+        f' Iptc4xmpExt:DigitalSourceType="{source_types.NAMESPACE}{term}"/></rdf:RDF></x:xmpmeta>'
     )
     buf = io.BytesIO()
     Image.new("RGB", (32, 32), (40, 90, 140)).save(buf, "JPEG", xmp=xmp.encode())
@@ -39,14 +39,14 @@ def _points_to(data: bytes, analyzer: str) -> list:
 
 
 def test_the_table_holds_the_whole_vocabulary():
-    assert set(_iptc.ORIGINS) == IPTC_TERMS
-    assert _iptc.AI_GENERATED == {"trainedAlgorithmicMedia"}
-    assert _iptc.AI_PART == {"compositeWithTrainedAlgorithmicMedia"}
-    assert _iptc.CAPTURE == {
+    assert set(source_types.ORIGINS) == IPTC_TERMS
+    assert source_types.AI_GENERATED == {"trainedAlgorithmicMedia"}
+    assert source_types.AI_PART == {"compositeWithTrainedAlgorithmicMedia"}
+    assert source_types.CAPTURE == {
         "digitalCapture", "computationalCapture", "negativeFilm", "positiveFilm", "print", "compositeCapture"
     }  # fmt: skip
-    assert _iptc.term(f"{_iptc.NAMESPACE}digitalCapture/") == _iptc.term("digitalCapture") == "digitalCapture"
-    assert _iptc.term(None) is None
+    assert source_types.term(f"{source_types.NAMESPACE}digitalCapture/") == source_types.term("digitalCapture") == "digitalCapture"
+    assert source_types.term(None) is None
 
 
 @pytest.mark.parametrize(
