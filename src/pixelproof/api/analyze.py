@@ -25,13 +25,11 @@ _HEATMAP = "Add the pixel model's region scores over a grid (slower: up to 16 mo
 _EXTERNAL_ID = "Your own id for this image; list its reports later with `GET /v1/reports?external_id=`."
 
 
-class AnalyzeOptions(BaseModel):
-    """Everything that may accompany an image, whether sent as JSON, form fields or query."""
+class AnalyzerChoice(BaseModel):
+    """Which analyzers run, for one image (``/v1/analyze``) or every image of a job."""
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str | None = Field(None, description="http(s) URL of the image to fetch and analyze.")
-    external_id: str | None = Field(None, max_length=255, description=_EXTERNAL_ID)
     only: list[str] = Field(default_factory=list, description=_ONLY)
     excluding: list[str] = Field(default_factory=list, description=_EXCLUDING)
     heatmap: bool | None = Field(None, description=_HEATMAP)
@@ -44,6 +42,13 @@ class AnalyzeOptions(BaseModel):
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             return value  # let the declared type reject it
         return split_names(value)
+
+
+class AnalyzeOptions(AnalyzerChoice):
+    """Everything that may accompany an image, whether sent as JSON, form fields or query."""
+
+    url: str | None = Field(None, description="http(s) URL of the image to fetch and analyze.")
+    external_id: str | None = Field(None, max_length=255, description=_EXTERNAL_ID)
 
 
 def split_names(values: list[str]) -> list[str]:
