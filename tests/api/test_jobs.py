@@ -173,7 +173,8 @@ def test_an_archive_job_analyzes_each_member_through_the_normal_limits(jobs_serv
         assert submitted.status_code == 202, submitted.text
         job = finished(client, submitted.json()["id"])
         lines = [json.loads(line) for line in client.get(f"/v1/jobs/{job['id']}/results").text.splitlines()]
-    assert [(r["filename"], r["state"]) for r in lines] == [("one.png", "done"), ("two.png", "done"), ("notes.txt", "failed")]
+    outcomes = [(r["filename"], r["state"]) for r in lines]
+    assert outcomes == [("one.png", "done"), ("two.png", "done"), ("notes.txt", "failed")]
     assert lines[0]["report"]["filename"] == "one.png"
     assert lines[2]["error"]["code"] == "unsupported_media_type"
 
@@ -238,7 +239,8 @@ def test_the_webhook_is_signed_retried_and_its_attempts_are_on_the_job(jobs_serv
     secret = pixelproof_cli("keys", "webhook-secret", key_id, *jobs_server.store_args).stdout.strip()
     try:
         with jobs_server.client() as client:
-            refused = client.post("/v1/jobs", json={"urls": ["http://127.0.0.1/x.png"], "callback_url": "http://10.1.2.3/"})
+            private = {"urls": ["http://127.0.0.1/x.png"], "callback_url": "http://10.1.2.3/"}
+            refused = client.post("/v1/jobs", json=private)
             assert refused.status_code == 400 and refused.json()["error"]["code"] == "url_refused"
 
             archive = zip_of({"one.png": png(1)})

@@ -28,6 +28,7 @@ from .job_status import JobStatus, csv_lines, jsonl_lines
 
 router = APIRouter(tags=["jobs"])
 
+_FORMAT = "`jsonl`: a JSON object per image with its whole report; `csv`: a row per image with its verdict."
 _CALLBACK = "Where to POST the signed `job.finished` webhook (see the README's Jobs section)."
 
 
@@ -52,13 +53,19 @@ def _body_doc() -> dict:
     upload = {
         "type": "object",
         "required": ["archive"],
-        "properties": {"archive": {"type": "string", "format": "binary"}, **JobOptions.model_json_schema()["properties"]},
+        "properties": {
+            "archive": {"type": "string", "format": "binary"},
+            **JobOptions.model_json_schema()["properties"],
+        },
     }
     return {
         "requestBody": {
             "required": True,
             "description": "A JSON list of `urls`, or a ZIP/TAR `archive` of images (multipart).",
-            "content": {"application/json": {"schema": UrlJob.model_json_schema()}, "multipart/form-data": {"schema": upload}},
+            "content": {
+                "application/json": {"schema": UrlJob.model_json_schema()},
+                "multipart/form-data": {"schema": upload},
+            },
         }
     }
 
@@ -147,7 +154,7 @@ def job_results(
     job_id: str,
     request: Request,
     key: ApiKey,
-    format: Annotated[Literal["jsonl", "csv"], Query(description="JSON lines with each report, or CSV rows.")] = "jsonl",
+    format: Annotated[Literal["jsonl", "csv"], Query(description=_FORMAT)] = "jsonl",
 ) -> StreamingResponse:
     """One line per image in submission order, whatever its state (finished or not yet)."""
     store = request.app.state.store
