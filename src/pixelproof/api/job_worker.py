@@ -20,7 +20,7 @@ from ..errors import PixelproofError
 from ..pipeline import Engine
 from ..settings import Settings
 from ..storage import Store
-from ..storage.jobs import ClaimedItem
+from ..storage.jobs import ClaimedItem, Job
 from .admission import Admission
 from .analyze import AnalyzerChoice
 from .errors import RetryLater
@@ -72,21 +72,33 @@ class JobWorker:
 
     async def _work(self) -> None:
         while True:
-            item = await run_in_threadpool(self.store.claim_item)
-            if item is None:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
-                except TimeoutError:
-                    pass
-                self._wake.clear()
-                continue
             try:
-                await self.process_item(item)
-            except RetryLater:
-                await run_in_threadpool(self.store.requeue_item, item)
+                item = await run_in_threadpool(self.store.claim_item)
+                if item is None:
+                    await self._idle()
+                else:
+                    await self._run(item)
+            except Exception:  # noqa: BLE001 - the database failed: the worker must go on
+                log.exception("jobs: the worker could not take an image; it tries again shortly")
                 await asyncio.sleep(BUSY_BACKOFF_S)
-                continue
-            await self._finish_if_complete(item.job_id)
+
+    async def _idle(self) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
+        except TimeoutError:
+            pass
+        self._wake.clear()
+
+    async def _run(self, item: ClaimedItem) -> None:
+        try:
+            await self.process_item(item)
+        except Exception as exc:  # noqa: BLE001 - every slot busy (RetryLater), or the database failed
+            if not isinstance(exc, RetryLater):
+                log.exception("jobs: image %d of job %s goes back to the queue", item.id, item.job_id)
+            await run_in_threadpool(self.store.requeue_item, item)
+            await asyncio.sleep(BUSY_BACKOFF_S)
+            return
+        await self._finish_if_complete(item.job_id)
 
     async def process_item(self, item: ClaimedItem) -> None:
         """Analyze one claimed image into a stored report, or record why it failed (its credit
@@ -116,7 +128,8 @@ class JobWorker:
             return
         except Exception as exc:  # noqa: BLE001 - one bad image must not stop the worker
             log.exception("job %s: image %d failed unexpectedly", item.job_id, item.id)
-            await run_in_threadpool(self.store.fail_item, item, "internal_error", f"{type(exc).__name__}")
+            message = f"unexpected {type(exc).__name__}; the details are in the server log"
+            await run_in_threadpool(self.store.fail_item, item, "internal_error", message)
             return
         finally:
             budget.abandon()  # a cancelled worker's thread stops at its next check
@@ -126,5 +139,9 @@ class JobWorker:
 
     async def _finish_if_complete(self, job_id: str) -> None:
         if await run_in_threadpool(self.store.finish_if_complete, job_id):
-            if (await run_in_threadpool(self.store.job, job_id)).callback_url:
-                self._spawn(deliver(self.store, self.settings, job_id))
+            self.job_finished(await run_in_threadpool(self.store.job, job_id))
+
+    def job_finished(self, job: Job) -> None:
+        """Send the webhook of a job that just ended (done, failed or cancelled), if it has one."""
+        if job.callback_url:
+            self._spawn(deliver(self.store, self.settings, job.id))

@@ -167,7 +167,11 @@ def job_results(
 
 
 @router.delete("/jobs/{job_id}", response_model=JobStatus, summary="Cancel a job", responses=documented(401, 404))
-def cancel_job(job_id: str, request: Request, key: ApiKey) -> JobStatus:
+async def cancel_job(job_id: str, request: Request, key: ApiKey) -> JobStatus:
     """Images not started are cancelled and their credits given back; one already running
-    finishes. A finished job is left as it is."""
-    return JobStatus.of(request.app.state.store.cancel_job(job_id, key.id if key else None))
+    finishes. A finished job is left as it is. A cancelled job's webhook is sent too."""
+    store = request.app.state.store
+    job, cancelled_now = await run_in_threadpool(store.cancel_job, job_id, key.id if key else None)
+    if cancelled_now:
+        request.app.state.job_worker.job_finished(job)
+    return JobStatus.of(job)

@@ -200,9 +200,9 @@ class JobRecords(Database):
             )
             return finished.rowcount == 1
 
-    def cancel_job(self, job_id: str, api_key_id: str | None) -> Job:
+    def cancel_job(self, job_id: str, api_key_id: str | None) -> tuple[Job, bool]:
         """Cancel the items not started yet, refunding their credits; an item already running
-        finishes. A finished job stays as it is."""
+        finishes. A finished job stays as it is. True with the job when this call cancelled it."""
         self.get_job(job_id, api_key_id)
         with self._session() as session:
             cancelled = session.execute(
@@ -218,7 +218,7 @@ class JobRecords(Database):
                 ).rowcount
                 if api_key_id and dropped:
                     refund_in(session, api_key_id, dropped)
-        return self.get_job(job_id, api_key_id)
+        return self.get_job(job_id, api_key_id), cancelled.rowcount == 1
 
     def requeue_interrupted(self) -> int:
         """Items a killed server left running go back to the queue (their reports were never
