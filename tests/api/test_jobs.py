@@ -237,6 +237,7 @@ def test_the_webhook_is_signed_retried_and_its_attempts_are_on_the_job(jobs_serv
     receiver = WebhookReceiver(failures=1)
     key_id = jobs_server.token.split("_")[1]
     secret = pixelproof_cli("keys", "webhook-secret", key_id, *jobs_server.store_args).stdout.strip()
+    assert pixelproof_cli("keys", "webhook-secret", "000000000000", *jobs_server.store_args).exit_code == 1
     try:
         with jobs_server.client() as client:
             private = {"urls": ["http://127.0.0.1/x.png"], "callback_url": "http://10.1.2.3/"}
