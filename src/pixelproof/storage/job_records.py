@@ -10,6 +10,7 @@ killed server (``requeue_interrupted``) was never stored and is safe to analyze 
 from collections.abc import Iterator
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import defer
 
 from .database import Database, utc_now
 from .key_records import refund_in
@@ -110,6 +111,7 @@ class JobRecords(Database):
             with self._session() as session:
                 page = session.execute(
                     select(JobItemRow, ReportRow.report)
+                    .options(defer(JobItemRow.data))  # images still queued: their bytes are not results
                     .outerjoin(ReportRow, ReportRow.id == JobItemRow.report_id)
                     .where(JobItemRow.job_id == job_id, JobItemRow.position > position)
                     .order_by(JobItemRow.position)
