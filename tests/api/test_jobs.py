@@ -196,13 +196,15 @@ def test_credits_are_reserved_per_image_and_cancelling_gives_back_the_unstarted(
     token = next(word for word in result.stdout.split() if word.startswith("pp_"))
     key_id = token.split("_")[1]
     urls = [images.url("/gate/1.png"), images.url("/img/2.png"), images.url("/img/3.png")]
+    receiver = WebhookReceiver(failures=0)
     images.close_gate()
     try:
         with jobs_server.client(token) as client:
             short = client.post("/v1/jobs", json={"urls": [*urls, images.url("/img/4.png")], "only": CHEAP})
             assert short.status_code == 402 and short.json()["error"]["code"] == "credits_exhausted"
 
-            job_id = client.post("/v1/jobs", json={"urls": urls, "only": CHEAP}).json()["id"]
+            body = {"urls": urls, "only": CHEAP, "callback_url": receiver.url}
+            job_id = client.post("/v1/jobs", json=body).json()["id"]
             assert images.reached.wait(HTTP_TIMEOUT_S)  # the first image is being fetched
             cancelled = client.delete(f"/v1/jobs/{job_id}").json()
             assert cancelled["state"] == "cancelled" and cancelled["counts"]["cancelled"] == 2
@@ -212,8 +214,11 @@ def test_credits_are_reserved_per_image_and_cancelling_gives_back_the_unstarted(
                 assert time.monotonic() < deadline, job
                 time.sleep(0.1)
             assert job["counts"] == {"total": 3, "queued": 0, "running": 0, "done": 1, "failed": 0, "cancelled": 2}
+            assert receiver.delivered.wait(HTTP_TIMEOUT_S)
     finally:
         images.gate.set()
+        receiver.http.shutdown()
+    assert json.loads(receiver.posts[0][1])["job"]["state"] == "cancelled"
     with Store.open(Settings(data_dir=jobs_server.store_args[1]).db_url) as store:
         assert store.get_key(key_id).credits == 2  # 3 reserved, 2 given back, the one analyzed kept
 
