@@ -58,6 +58,22 @@ def test_an_item_left_running_is_queued_again_and_nothing_was_stored_for_it(stor
     assert again.job_id == job.id and store.find_reports() == []
 
 
+def test_an_item_taken_twice_gets_one_report_and_keeps_its_credit(store):
+    """Two workers on one item (one took it again after a requeue): the first to finish wins."""
+    key, _ = store.create_key("k", credits=1)
+    store.charge(key.id, 1)
+    job = _job(store, key.id, 1)
+    first = store.claim_item()
+    store.requeue_interrupted()
+    second = store.claim_item()
+    assert store.complete_item(second, ENGINE.analyze(second.data, only=["metadata"]))
+    assert not store.complete_item(first, ENGINE.analyze(first.data, only=["metadata"]))
+    store.fail_item(first, "time_budget_exceeded", "late")
+    assert len(store.find_reports()) == 1
+    assert store.get_job(job.id, key.id).counts["done"] == 1
+    assert store.get_key(key.id).credits == 0  # the image was analyzed: no refund for the late failure
+
+
 def test_failed_and_cancelled_items_give_their_credits_back(store):
     key, _ = store.create_key("k", credits=10)
     store.charge(key.id, 3)  # what POST /v1/jobs reserves for three images

@@ -133,8 +133,8 @@ class JobWorker:
             return
         finally:
             budget.abandon()  # a cancelled worker's thread stops at its next check
-        await run_in_threadpool(self.store.complete_item, item, report)
-        if item.api_key_id:
+        stored = await run_in_threadpool(self.store.complete_item, item, report)
+        if stored and item.api_key_id:
             await run_in_threadpool(self.store.record_usage, item.api_key_id)
 
     async def _finish_if_complete(self, job_id: str) -> None:

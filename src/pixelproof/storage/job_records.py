@@ -3,14 +3,15 @@ queue's workers) take work from.
 
 Credits for every image are reserved when the job is submitted; an image that fails or is
 cancelled gives its credit back in the same transaction that records it. A report and its
-item's ``report_id`` are written in one transaction too, so an item left ``running`` by a
-killed server (``requeue_interrupted``) was never stored and is safe to analyze again.
+item's ``report_id`` are written in one transaction too, and only while the item is unsettled,
+so an item left ``running`` by a killed server (``requeue_interrupted``) was never stored and
+is safe to analyze again, and two workers that both analyzed one item store one report.
 """
 
 from collections.abc import Iterator
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import Session, defer
 
 from .database import Database, utc_now
 from .key_records import refund_in
@@ -158,25 +159,24 @@ class JobRecords(Database):
         with self._session() as session:
             session.execute(update(JobItemRow).where(JobItemRow.id == item.id).values(state="queued"))
 
-    def complete_item(self, item: ClaimedItem, report) -> None:
-        """Store the item's report and mark it done, in one transaction (never two reports)."""
+    def complete_item(self, item: ClaimedItem, report) -> bool:
+        """Store the item's report and mark it done, in one transaction. False, storing nothing,
+        when the item was settled meanwhile (done by another worker that took it after a
+        requeue, or cancelled): whatever runs concurrently, an item gets at most one report."""
         with self._session() as session:
+            if not _settle(session, item, state="done", data=None):  # locks the row first
+                return False
             self._add_report(session, report, item.api_key_id)
-            session.execute(
-                update(JobItemRow)
-                .where(JobItemRow.id == item.id)
-                .values(state="done", report_id=report.id, data=None)
-            )
+            session.flush()
+            session.execute(update(JobItemRow).where(JobItemRow.id == item.id).values(report_id=report.id))
+            return True
 
     def fail_item(self, item: ClaimedItem, code: str, message: str) -> None:
-        """Record why the item failed and give its reserved credit back."""
+        """Record why the item failed and give its reserved credit back (unless it was settled
+        meanwhile: see ``complete_item``)."""
         with self._session() as session:
-            session.execute(
-                update(JobItemRow)
-                .where(JobItemRow.id == item.id)
-                .values(state="failed", error_code=code, error_message=message[:2000], data=None)
-            )
-            if item.api_key_id:
+            failed = _settle(session, item, state="failed", error_code=code, error_message=message[:2000], data=None)
+            if failed and item.api_key_id:
                 refund_in(session, item.api_key_id, 1)
 
     def finish_if_complete(self, job_id: str) -> bool:
@@ -265,6 +265,16 @@ class JobRecords(Database):
                 .execution_options(synchronize_session=False)
             )
             return session.scalar(select(ApiKeyRow.webhook_secret).where(ApiKeyRow.id == key_id))
+
+
+def _settle(session: Session, item: ClaimedItem, **values) -> bool:
+    """Move an unsettled item (queued or running) to its outcome; False when it had one already."""
+    settled = session.execute(
+        update(JobItemRow)
+        .where(JobItemRow.id == item.id, JobItemRow.state.in_(("queued", "running")))
+        .values(**values)
+    )
+    return settled.rowcount == 1
 
 
 def _outcome(item: JobItemRow, report: str | None) -> ItemOutcome:
