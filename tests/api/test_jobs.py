@@ -138,6 +138,14 @@ def submit_archive(client, archive: bytes, **fields):
 def test_a_url_job_streams_its_results_as_jsonl_and_csv(jobs_server, images):
     urls = [images.url("/img/1.png"), images.url("/img/2.png"), "http://127.0.0.1:1/nothing-listens.png"]
     with jobs_server.client() as client:
+        refusals = [
+            ({"urls": []}, 422, "invalid_request"),
+            ({"urls": urls, "external_ids": ["a"]}, 422, "invalid_request"),
+            ({"urls": urls, "only": "no-such"}, 400, "unknown_analyzer"),
+        ]
+        for body, status, code in refusals:
+            refused = client.post("/v1/jobs", json=body)
+            assert (refused.status_code, refused.json()["error"]["code"]) == (status, code)
         submitted = client.post("/v1/jobs", json={"urls": urls, "external_ids": ["a", "b", "c"], "only": CHEAP})
         assert submitted.status_code == 202, submitted.text
         job = finished(client, submitted.json()["id"])

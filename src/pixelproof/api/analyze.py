@@ -75,7 +75,8 @@ def _body_doc() -> dict:
     }
 
 
-def _body_error(exc: ValidationError) -> RequestValidationError:
+def body_error(exc: ValidationError) -> RequestValidationError:
+    """A body that failed validation, answered as FastAPI answers a bad parameter (422)."""
     return RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()])
 
 
@@ -92,7 +93,7 @@ async def _read_body(request: Request) -> tuple[bytes | None, str | None, Analyz
         try:
             return None, None, AnalyzeOptions.model_validate_json(await request.body())
         except ValidationError as exc:
-            raise _body_error(exc) from None
+            raise body_error(exc) from None
     if content_type not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         raise UnsupportedContentType(
             "send multipart/form-data with an 'image' file, or a 'url' as a form field or JSON"
@@ -113,7 +114,7 @@ async def _read_body(request: Request) -> tuple[bytes | None, str | None, Analyz
     try:
         return data, filename, AnalyzeOptions.model_validate(fields)
     except ValidationError as exc:
-        raise _body_error(exc) from None
+        raise body_error(exc) from None
 
 
 @router.post(

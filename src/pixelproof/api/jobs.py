@@ -21,7 +21,7 @@ from ..ingest.archive import ArchiveLimits, unpack
 from ..storage import KeyInfo
 from ..storage.jobs import NewItem
 from .analysis import reserved
-from .analyze import AnalyzerChoice
+from .analyze import AnalyzerChoice, body_error
 from .auth import ApiKey
 from .errors import InvalidRequest, UnsupportedContentType, documented
 from .job_status import JobStatus, csv_lines, jsonl_lines
@@ -70,10 +70,6 @@ def _body_doc() -> dict:
     }
 
 
-def _invalid(exc: ValidationError) -> InvalidRequest:
-    return InvalidRequest("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
-
-
 async def _read_job(request: Request) -> tuple[list[NewItem], JobOptions]:
     settings = request.app.state.settings
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -81,7 +77,7 @@ async def _read_job(request: Request) -> tuple[list[NewItem], JobOptions]:
         try:
             body = UrlJob.model_validate_json(await request.body())
         except ValidationError as exc:
-            raise _invalid(exc) from None
+            raise body_error(exc) from None
         ids = body.external_ids or [None] * len(body.urls)
         items = [NewItem(url=url, external_id=i) for url, i in zip(body.urls, ids, strict=True)]
         return items, JobOptions.model_validate(body.model_dump(include=set(JobOptions.model_fields)))
@@ -97,7 +93,7 @@ async def _read_job(request: Request) -> tuple[list[NewItem], JobOptions]:
     try:
         options = JobOptions.model_validate(fields)
     except ValidationError as exc:
-        raise _invalid(exc) from None
+        raise body_error(exc) from None
     limits = ArchiveLimits(settings.max_job_images, settings.max_upload_bytes, settings.max_archive_bytes)
     members = await run_in_threadpool(unpack, data, limits)
     return [NewItem(filename=m.name, data=m.data) for m in members], options
