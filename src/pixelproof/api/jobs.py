@@ -136,7 +136,9 @@ async def _check_callback(url: str, key: KeyInfo | None, request: Request) -> No
     await check_url(url, request.app.state.settings)
 
 
-@router.get("/jobs/{job_id}", response_model=JobStatus, summary="Get a job's state", responses=documented(401, 404))
+@router.get(
+    "/jobs/{job_id}", response_model=JobStatus, summary="Get a job's state", responses=documented(401, 404, 422)
+)
 def get_job(job_id: str, request: Request, key: ApiKey) -> JobStatus:
     return JobStatus.of(request.app.state.store.get_job(job_id, key.id if key else None))
 
@@ -162,7 +164,9 @@ def job_results(
     return StreamingResponse(jsonl_lines(items), media_type="application/x-ndjson")
 
 
-@router.delete("/jobs/{job_id}", response_model=JobStatus, summary="Cancel a job", responses=documented(401, 404))
+@router.delete(
+    "/jobs/{job_id}", response_model=JobStatus, summary="Cancel a job", responses=documented(401, 404, 422)
+)
 async def cancel_job(job_id: str, request: Request, key: ApiKey) -> JobStatus:
     """Images not started are cancelled and their credits given back; one already running
     finishes. A finished job is left as it is. A cancelled job's webhook is sent too."""
