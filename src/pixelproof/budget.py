@@ -2,6 +2,9 @@
 so the work itself asks between steps whether it should go on."""
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from .errors import ClientGone, TimeBudgetExceeded
 
@@ -31,3 +34,25 @@ class Budget:
         return TimeBudgetExceeded(
             f"the request took longer than its time budget of {self.seconds:g}s; nothing was stored"
         )
+
+
+_GOVERNING: ContextVar[Budget | None] = ContextVar("pixelproof_budget", default=None)
+
+
+@contextmanager
+def governing(budget: Budget | None) -> Iterator[None]:
+    """Make ``budget`` the one ``checkpoint`` checks, in this thread, inside the block."""
+    token = _GOVERNING.set(budget)
+    try:
+        yield
+    finally:
+        _GOVERNING.reset(token)
+
+
+def checkpoint() -> None:
+    """Called between the units of an analyzer's own loops (face detector tiles, faces judged), so
+    a spent or abandoned request stops there rather than when the analyzer is done. Outside a
+    budgeted analysis (the CLI, tests), it does nothing."""
+    budget = _GOVERNING.get()
+    if budget:
+        budget.check()

@@ -10,8 +10,8 @@ import time
 
 from .analyzers import DEFAULT_OPTIONS, AnalysisOptions, Analyzer, NotApplicable, available, scorers, select
 from .analyzers.reverse_search import ReverseSearchAnalyzer
-from .budget import Budget
-from .errors import PixelproofError
+from .budget import Budget, governing
+from .errors import ClientGone, PixelproofError, TimeBudgetExceeded
 from .fusion import fuse
 from .index import Corpus, Embedder, indexed_image, open_embedder
 from .media import Media, MediaMeta, decode
@@ -89,12 +89,13 @@ class Engine:
         sections: dict[str, AnalyzerSection] = {}
         signals = []
         t_analyzers = time.perf_counter()
-        for name in names:
-            if budget:
-                budget.check()
-            section = self.run_analyzer(name, media, options)
-            sections[name] = section
-            signals.extend(section.signals)
+        with governing(budget):  # analyzers check it inside their loops too (budget.checkpoint)
+            for name in names:
+                if budget:
+                    budget.check()
+                section = self.run_analyzer(name, media, options)
+                sections[name] = section
+                signals.extend(section.signals)
         analyzers_ms = _ms(t_analyzers)
         t_fusion = time.perf_counter()
         verdict = fuse(signals, scorers(names))
@@ -136,6 +137,8 @@ class Engine:
             signals = [sig.model_copy(update={"source": name}) for sig in evidence.signals()]
         except NotApplicable as exc:
             return AnalyzerSection(status="rejected", version=version, reason=str(exc), duration_ms=_ms(start))
+        except (TimeBudgetExceeded, ClientGone):  # from a checkpoint: the whole request stops, no report
+            raise
         except PixelproofError as exc:
             return AnalyzerSection(status="errored", version=version, reason=exc.message, duration_ms=_ms(start))
         except Exception as exc:  # noqa: BLE001 - an analyzer bug must not fail the report

@@ -8,8 +8,10 @@ import pytest
 from PIL import Image
 
 from pixelproof.analyzers.base import NotApplicable
-from pixelproof.analyzers.blazeface import FULL_RANGE, MAX_TILES, SHORT_RANGE, FaceDetector, tiles
+from pixelproof.analyzers.blazeface import FULL_RANGE, MAX_TILES, SHORT_RANGE, FaceDetector, _Model, tiles
 from pixelproof.analyzers.deepfake import DETECTORS, HEAD_PATH, DeepfakeAnalyzer, FaceHead
+from pixelproof.budget import Budget, governing
+from pixelproof.errors import ClientGone
 from pixelproof.media import decode
 from pixelproof.models import ARTIFACTS, ModelFetchFailed, ModelTampered, fetch, load_path
 from pixelproof.pipeline import Engine
@@ -122,6 +124,44 @@ def test_a_small_face_in_a_large_photo_is_found_by_the_tiles(detector):
     [face] = scan.faces
     assert scan.model_runs == 2 + len(tiles(3000, 2000))
     assert 2100 <= face.box[0] < face.box[2] <= 2250 and 1300 <= face.box[1] < face.box[3] <= 1450
+
+
+class Countdown(Budget):
+    """A budget whose client goes away after ``checks`` checks: the work is counted, not timed."""
+
+    def __init__(self, checks: int):
+        super().__init__(seconds=3600)
+        self.checks, self.checked = checks, 0
+
+    def check(self) -> None:
+        self.checked += 1
+        if self.checked > self.checks:
+            self.abandon()
+        super().check()
+
+
+def test_an_abandoned_request_stops_the_detector_between_tiles(detector, monkeypatch):
+    """Issue 14: the budget is checked before each tile, so a request whose client left costs at
+    most one more model run, not the rest of the image's tiles."""
+    runs = []
+    run = _Model.__call__
+    monkeypatch.setattr(_Model, "__call__", lambda model, rgb: runs.append(rgb.shape) or run(model, rgb))
+    scene = _scene(3000, 2000)
+    assert detector(scene).model_runs == len(runs) == 2 + len(tiles(3000, 2000)) > 2 + 3
+    runs.clear()
+    with governing(Countdown(3)), pytest.raises(ClientGone):
+        detector(scene)
+    assert len(runs) == 2 + 3  # the whole image twice, then the 3 tiles before the 4th check
+
+
+@needs_head
+def test_a_budget_spent_inside_an_analyzer_stops_the_request(fetched_models):
+    """Inside an analyzer the checkpoint's error ends the whole analysis, as the checks between
+    analyzers do: no report with an errored section, for the API to answer 503 or drop."""
+    budget = Countdown(3)  # before decoding, before the analyzer, before the first tile
+    with pytest.raises(ClientGone):
+        Engine(fetched_models).analyze(_jpeg(_scene(3000, 2000)), only=["deepfake"], budget=budget)
+    assert budget.checked == 4
 
 
 def test_without_a_trained_head_the_analyzer_declines(fetched_models, tmp_path):

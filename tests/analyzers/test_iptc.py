@@ -54,6 +54,7 @@ def test_the_table_holds_the_whole_vocabulary():
     [
         ("trainedAlgorithmicMedia", [("ai", "decisive")]),
         ("algorithmicMedia", []),  # pure algorithm, no training data: not generative AI, not a capture
+        ("compositeSynthetic", []),  # synthetic elements, AI or not: says nothing of AI
         ("negativeFilm", [("human", "weak")]),
         ("screenCapture", []),
     ],

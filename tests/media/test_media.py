@@ -25,6 +25,7 @@ from pixelproof.errors import (
     UnsupportedType,
 )
 from pixelproof.media import MIME, decode
+from pixelproof.media.decode import to_rgb
 from pixelproof.settings import HARD_MAX_PIXELS, Settings
 
 from tests.support.shared import SHARED, expectations, fixture_rows
@@ -128,6 +129,29 @@ def test_lossy_formats_keep_the_picture():
 def test_cmyk_jpeg_comes_out_in_rgb():
     red, green, blue = (int(v) for v in decode(_cmyk_jpeg()).rgb[H // 2, W // 2])
     assert red > 230 and green < 25 and blue < 25
+
+
+def _modes() -> list[Image.Image]:
+    """The same noise in every mode ``to_rgb`` treats its own way."""
+    rgba = Image.fromarray(np.random.default_rng(7).integers(0, 256, (H, W, 4), dtype=np.uint8), "RGBA")
+    palette = rgba.convert("RGB").convert("P")
+    keyed, alpha = palette.copy(), palette.copy()
+    keyed.info["transparency"], alpha.info["transparency"] = 3, bytes(range(256))
+    sixteen = Image.fromarray(np.random.default_rng(8).integers(0, 65536, (H, W), dtype=np.uint16)).convert("I;16")
+    modes = ("RGBA", "RGB", "L", "LA", "PA", "CMYK", "1", "P")
+    return [rgba.convert(mode) for mode in modes] + [keyed, alpha, sixteen]
+
+
+@pytest.mark.parametrize("strip_pixels", [1, W * 5 - 1, W * H * 2])
+def test_strips_give_the_pixels_of_one_whole_conversion(strip_pixels):
+    """``to_rgb`` converts in strips to bound its copies (issue 14); every step is per pixel,
+    so any strip size, one row or many, gives the whole image's pixels exactly."""
+    for image in _modes():
+        whole = to_rgb(image, strip_pixels=W * H)
+        assert np.array_equal(to_rgb(image, strip_pixels=strip_pixels), whole), image.mode
+    rgba = _modes()[0]
+    expected = np.asarray(Image.alpha_composite(Image.new("RGBA", rgba.size, WHITE + (255,)), rgba).convert("RGB"))
+    assert np.array_equal(to_rgb(rgba, strip_pixels=strip_pixels), expected)  # transparency over white
 
 
 # EXIF orientation → (displayed height, width), and where a mark stored top-left is displayed

@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from PIL import Image
 from sqlalchemy.exc import IntegrityError
 
+from pixelproof.api.reports import MAX_OFFSET
 from pixelproof.pipeline import Engine
 from pixelproof.storage import Store
 from pixelproof.storage.tables import Base
@@ -65,6 +66,7 @@ def test_find_reports_filters_by_external_id_newest_first_with_paging(store):
     assert [r.id for r in store.find_reports(external_id="batch", limit=2, offset=1)] == newest_first[1:]
     assert store.find_reports(limit=1)[0].id == other.id
     assert store.find_reports(external_id="nobody") == []
+    assert store.find_reports(offset=MAX_OFFSET) == []  # the largest offset the API lets through
 
 
 def test_media_is_counted_once_per_distinct_file(store):

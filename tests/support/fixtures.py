@@ -2,34 +2,23 @@
 ``pixelproof serve`` over HTTP (tests/conftest.py makes them visible to every test)."""
 
 import os
-import pwd
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-from dataclasses import dataclass, field
-from itertools import count
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 from pixelproof.models import ARTIFACTS, C2PA_TRUST_LIST, ModelFetchFailed, fetch, state
 from pixelproof.settings import Settings
 
 from .cli import HTTP_TIMEOUT_S, create_token
+from .postgres import PostgresUnavailable, free_port, throwaway_postgres
 
 PIXELPROOF = Path(sys.executable).with_name("pixelproof")  # the installed console script
 PATIENT = {"PIXELPROOF_TIME_BUDGET_S": str(HTTP_TIMEOUT_S), "PIXELPROOF_ADMISSION_WAIT_S": str(HTTP_TIMEOUT_S)}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # Models
@@ -69,69 +58,13 @@ def fetched_trust_list(pytestconfig, tmp_path_factory) -> Settings:
 # PostgreSQL
 
 
-def _pg_bin_dir() -> Path | None:
-    on_path = shutil.which("pg_ctl")
-    if on_path:
-        return Path(on_path).parent
-    installed = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3]))
-    return installed[-1].parent if installed else None
-
-
-def _as_server_user() -> list[str]:
-    """PostgreSQL refuses to run as root, so root runs it as the ``postgres`` user."""
-    if os.geteuid() != 0:
-        return []
-    try:
-        pwd.getpwnam("postgres")
-    except KeyError:
-        pytest.skip("running as root and there is no 'postgres' user to run PostgreSQL as")
-    return ["runuser", "-u", "postgres", "--"]
-
-
-@dataclass
-class PostgresServer:
-    port: int
-    _names: count = field(default_factory=lambda: count(1))
-
-    def fresh_url(self) -> str:
-        """The URL of a new, empty schema: each test gets its own (cheaper than a database)."""
-        schema = f"t{next(self._names)}"
-        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres") as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres?options=-csearch_path%3D{schema}"
-
-
 @pytest.fixture(scope="session")
 def postgres():
-    bin_dir = _pg_bin_dir()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    as_user = _as_server_user()
-    root = Path(tempfile.mkdtemp(prefix="pixelproof-pg-"))
-    if as_user:
-        shutil.chown(root, "postgres")
-    data, log, port = root / "data", root / "server.log", free_port()
-    pg_ctl = [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data)]
     try:
-        subprocess.run(
-            [*as_user, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync"],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [*pg_ctl, "-l", str(log), "-w", "-t", "30", "-o", f"-k {root} -p {port} -h 127.0.0.1 -F", "start"],
-            check=True,
-            capture_output=True,
-        )
-    except (OSError, subprocess.CalledProcessError) as exc:
-        detail = getattr(exc, "stderr", b"") or b""
-        shutil.rmtree(root, ignore_errors=True)
-        pytest.skip(f"could not start a throwaway PostgreSQL server: {exc} {detail.decode(errors='replace')}")
-    try:
-        yield PostgresServer(port)
-    finally:
-        subprocess.run([*pg_ctl, "-m", "immediate", "stop"], check=False, capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+        with throwaway_postgres() as server:
+            yield server
+    except PostgresUnavailable as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

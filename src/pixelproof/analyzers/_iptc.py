@@ -10,7 +10,9 @@ Two readings matter and are easy to get wrong:
 - ``algorithmicMedia`` is IPTC's "pure algorithmic media": made by an algorithm *not* based on
   sampled training data (a fractal, a procedural test card, a rendered chart). Synthetic, but
   not generative AI, and no capture either: it is evidence for neither side. Generative AI is
-  ``trainedAlgorithmicMedia``.
+  ``trainedAlgorithmicMedia``. For the same reason ``compositeSynthetic`` (a composite with at
+  least one synthetic element, AI or not: a photo on a rendered background) says nothing of AI;
+  a composite with AI elements is ``compositeWithTrainedAlgorithmicMedia``.
 - Capture means sampled from real life: a camera (``digitalCapture``, a phone's merged frames
   ``computationalCapture``), film or print scanned, or a composite of such captures. A screen
   capture or a virtual recording is not.
@@ -22,13 +24,13 @@ from typing import Literal
 
 NAMESPACE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 
-Origin = Literal["ai", "ai_part", "synthetic_part", "capture", "other"]
+Origin = Literal["ai", "ai_part", "capture", "other"]
 
 # Every term of the vocabulary (2024-Q3 release), retired ones included since files keep them.
 ORIGINS: dict[str, Origin] = {
     "trainedAlgorithmicMedia": "ai",  # made by a model trained on sampled content: generative AI
     "compositeWithTrainedAlgorithmicMedia": "ai_part",  # a composite with generative-AI elements (in-/outpainting)
-    "compositeSynthetic": "synthetic_part",  # a composite with synthetic elements, AI or not
+    "compositeSynthetic": "other",  # a composite with synthetic elements, AI or not: see the module docstring
     "digitalCapture": "capture",
     "computationalCapture": "capture",  # several frames merged on the device (HDR, night modes)
     "negativeFilm": "capture",

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..budget import checkpoint
 from ..errors import ModelMissing
 from ..models.runtime import litert_interpreter
 
@@ -222,6 +223,7 @@ class FaceDetector:
         height, width = rgb.shape[:2]
         found = [self.short_range(rgb), self.full_range(rgb)]
         for left, top, w, h in tiles(width, height):
+            checkpoint()
             boxes, points, scores = self.full_range(rgb[top : top + h, left : left + w])
             shift = np.array([left, top], dtype=np.float32)
             found.append((boxes + np.tile(shift, 2), points + shift, scores))

@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image
 from pydantic import BaseModel
 
+from ..budget import checkpoint
 from ..evidence import Evidence, Signal
 from ..media import Media
 from ..models import ARTIFACTS, load_path
@@ -194,6 +195,7 @@ class DeepfakeAnalyzer(Analyzer):
         elif rank >= MAX_JUDGED:
             roi.reason = f"not judged: only the {MAX_JUDGED} largest faces are"
         else:
+            checkpoint()
             p = self.head.probability(self.backbone.tokens(face_views(image, face)))
             roi.confidence, roi.is_detected = round(p, 4), p >= self.head.threshold
         return roi

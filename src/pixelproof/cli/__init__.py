@@ -1,11 +1,11 @@
-"""Command-line adapter: ``pixelproof scan | serve | keys | models | feedback | index | eval``."""
+"""Command-line adapter: ``pixelproof scan | batch | serve | keys | models | feedback | index | eval``."""
 
 from typing import Annotated
 
 import typer
 
 from ..__version__ import __version__
-from . import evaluate, feedback, index, keys, models, scan, serve
+from . import batch, evaluate, feedback, index, keys, models, scan, serve
 from .manpage import ManPageGroup
 
 app = typer.Typer(
@@ -15,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("scan")(scan.scan)
+app.command("batch")(batch.batch)
 app.command("serve")(serve.serve)
 app.add_typer(keys.app, name="keys")
 app.add_typer(models.app, name="models")

@@ -28,7 +28,7 @@ def _names(values: list[str] | None) -> list[str]:
     return [name.strip() for value in values or [] for name in value.split(",") if name.strip()]
 
 
-def _analyzers(only: list[str] | None, excluding: list[str] | None) -> list[str]:
+def chosen_analyzers(only: list[str] | None, excluding: list[str] | None) -> list[str]:
     try:
         names = select(_names(only), _names(excluding))
     except UnknownAnalyzer as exc:
@@ -73,7 +73,7 @@ def scan(
     if full and as_csv:
         raise typer.BadParameter("--full writes JSON lines; it cannot be combined with --csv", param_hint="--full")
     fmt = "csv" if as_csv else "json" if as_json or full else "table"
-    job = Job(analyzers=_analyzers(only, excluding), full=full, heatmap=heatmap)
+    job = Job(analyzers=chosen_analyzers(only, excluding), full=full, heatmap=heatmap)
     entries = collect(paths)
     stderr = Console(stderr=True)
     if not entries:

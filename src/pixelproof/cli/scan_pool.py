@@ -1,7 +1,9 @@
-"""`pixelproof scan`'s workers: one Engine per process, one row per file, rows in input order."""
+"""`pixelproof scan`'s workers: one Engine per process, one row per file, rows in input order.
+
+`pixelproof batch` makes its rows here too, so both commands write the same row for a file."""
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,16 +37,24 @@ def start_worker(job: Job) -> None:
 def analyze_file(path: str) -> dict:
     """One file in, one output row out: a report, or the typed error that stopped it."""
     engine, job = _worker
+    return analyzed_row(engine, job, path, lambda: read_file(Path(path), engine.settings.max_upload_bytes))
+
+
+def analyzed_row(engine: Engine, job: Job, path: str, load: Callable[[], bytes], done: Collection[str] = ()) -> dict | None:
+    """The row of the bytes ``load`` returns, under the name ``path``; None when their SHA-256 is
+    in ``done`` (a resumed `batch` has that row already, so the image is read, never re-analyzed)."""
     data = None
     try:
-        data = read_file(Path(path), engine.settings.max_upload_bytes)
+        data = load()
+        if done and hashlib.sha256(data).hexdigest() in done:
+            return None
         report = engine.analyze(data, only=job.analyzers, heatmap=job.heatmap)
     except PixelproofError as exc:
-        return _error_row(path, exc.code, exc.message, data)
+        return error_row(path, exc.code, exc.message, data)
     except OSError as exc:
-        return _error_row(path, "unreadable", f"cannot read the file: {exc.strerror or exc}", data)
+        return error_row(path, "unreadable", f"cannot read the file: {exc.strerror or exc}", data)
     except Exception as exc:  # noqa: BLE001 - one bad file must not end a scan of thousands
-        return _error_row(path, "internal_error", f"{type(exc).__name__}: {exc}", data)
+        return error_row(path, "internal_error", f"{type(exc).__name__}: {exc}", data)
     if job.full:
         return {"path": path, "error": None, **report.model_dump(mode="json")}
     return _row(path, report)
@@ -70,7 +80,7 @@ def _row(path: str, report: Report) -> dict:
     }
 
 
-def _error_row(path: str, code: str, message: str, data: bytes | None) -> dict:
+def error_row(path: str, code: str, message: str, data: bytes | None) -> dict:
     return {
         "path": path,
         "sha256": hashlib.sha256(data).hexdigest() if data else None,
@@ -87,7 +97,7 @@ def _error_row(path: str, code: str, message: str, data: bytes | None) -> dict:
 
 def _in_order(entries: list[Path | Missing], rows: Iterator[dict]) -> Iterator[dict]:
     for entry in entries:
-        yield _error_row(entry.arg, "not_found", entry.why, None) if isinstance(entry, Missing) else next(rows)
+        yield error_row(entry.arg, "not_found", entry.why, None) if isinstance(entry, Missing) else next(rows)
 
 
 @contextmanager

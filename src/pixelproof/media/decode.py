@@ -61,14 +61,37 @@ class Media:
         img = self.image
         if img.getexif().get(ExifTags.Base.Orientation, 1) != 1:  # exif_transpose copies even when upright
             img = ImageOps.exif_transpose(img)
-        if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-            rgba = img.convert("RGBA")
-            canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-            canvas.alpha_composite(rgba)
-            img = canvas
-        elif img.mode in ("I;16", "I;16B", "I;16L", "I"):
-            img = Image.fromarray((np.asarray(img, dtype=np.float64) / 257.0).clip(0, 255).astype(np.uint8))
-        return np.asarray(img if img.mode == "RGB" else img.convert("RGB"))  # asarray copies: never aliases
+        return to_rgb(img)
+
+
+STRIP_PIXELS = 1 << 20  # pixels converted at a time
+
+
+def to_rgb(image: Image.Image, strip_pixels: int = STRIP_PIXELS) -> np.ndarray:
+    """H×W×3 uint8 pixels (a new, writable array), transparency over white, 16-bit mapped to 8.
+
+    Converted in strips of about ``strip_pixels`` straight into the array: every step is per
+    pixel, so the pixels are the same as one whole-image conversion's, but that made up to five
+    full-size copies at once (issue 14: a 100-megapixel RGBA PNG peaked 2.1 GB over the base);
+    strips bound the copies besides the image and the array to a few MB."""
+    width, height = image.size
+    out = np.empty((height, width, 3), np.uint8)
+    rows = max(1, strip_pixels // max(width, 1))
+    for top in range(0, height, rows):
+        bottom = min(top + rows, height)
+        out[top:bottom] = _strip_rgb(image.crop((0, top, width, bottom)))
+    return out
+
+
+def _strip_rgb(img: Image.Image) -> np.ndarray:
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        canvas.alpha_composite(rgba)
+        img = canvas
+    elif img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        img = Image.fromarray((np.asarray(img, dtype=np.float64) / 257.0).clip(0, 255).astype(np.uint8))
+    return np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
 
 
 def decode(data: bytes, settings: Settings | None = None) -> Media:

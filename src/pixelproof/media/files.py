@@ -38,7 +38,11 @@ def images_under(folder: Path) -> Iterator[Path]:
 def read_file(path: Path, limit: int) -> bytes:
     """The file's bytes; TooLarge, before reading, when it is over ``limit`` bytes, so a huge
     file never lands in memory. OSError when it cannot be read."""
-    size = path.stat().st_size
+    refuse_over(path.stat().st_size, limit)
+    return path.read_bytes()
+
+
+def refuse_over(size: int, limit: int) -> None:
+    """TooLarge when a file of ``size`` bytes is over ``limit``: checked before reading it."""
     if size > limit:
         raise TooLarge(f"{size} bytes is over the limit of {limit} bytes")
-    return path.read_bytes()

@@ -56,7 +56,6 @@ class AiDeclaration(BaseModel):
 _DST_MEANING = {
     "ai": ("decisive", False, "made by generative AI"),
     "ai_part": ("decisive", True, "partly made with generative AI (e.g. in- or outpainting)"),
-    "synthetic_part": ("strong", True, "a composite that includes synthetic elements"),
 }
 _TC260_LEVELS = {
     "1": ("decisive", "AI-generated"),

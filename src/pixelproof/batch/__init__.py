@@ -1,0 +1,1 @@
+"""`pixelproof batch`: many images on Ray Data (the ``[ray]`` extra), resumable, into Parquet."""
