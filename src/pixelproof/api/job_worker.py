@@ -51,10 +51,10 @@ class JobWorker:
         requeued = await run_in_threadpool(self.store.requeue_interrupted)
         if requeued:
             log.info("jobs: %d images interrupted by the last shutdown are queued again", requeued)
-        for job_id in await run_in_threadpool(self.store.unfinished_jobs):
-            await self._finish_if_complete(job_id)
         for job_id in await run_in_threadpool(self.store.webhooks_pending):
             self._spawn(deliver(self.store, self.settings, job_id))
+        for job_id in await run_in_threadpool(self.store.unfinished_jobs):
+            await self._finish_if_complete(job_id)  # after the pending ones: this sends its own
         for _ in range(self.settings.job_workers):
             self._spawn(self._work())
 

@@ -231,8 +231,8 @@ class JobRecords(Database):
             ).rowcount
 
     def unfinished_jobs(self) -> list[str]:
-        """Jobs whose items are all settled but that are not marked finished (a server killed
-        between the last item and the job's end)."""
+        """Jobs not marked finished; among them, after a crash, some whose last item was stored
+        just before (``finish_if_complete`` finishes those)."""
         with self._session() as session:
             return list(session.scalars(select(JobRow.id).where(JobRow.state.in_(("queued", "running")))))
 
