@@ -66,9 +66,10 @@ class Admission:
             except TimeoutError:
                 raise budget.exceeded() from None
 
-    async def run(self, request: Request, budget: Budget, work: Callable[[], T]) -> T:
+    async def run(self, request: Request | None, budget: Budget, work: Callable[[], T]) -> T:
         """``work`` (blocking, it should check ``budget``) on an analysis slot's thread; the
-        budget is abandoned if the client hangs up meanwhile. Memory goes back to the OS after."""
+        budget is abandoned if the client hangs up meanwhile (a job's work has no client: None).
+        Memory goes back to the OS after."""
 
         def work_then_release() -> T:
             try:
@@ -77,12 +78,13 @@ class Admission:
                 memory.release()
 
         async with self._turn(self.slots, budget, "analysis slots"):
-            watcher = asyncio.create_task(_abandon_on_disconnect(request, budget))
+            watcher = asyncio.create_task(_abandon_on_disconnect(request, budget)) if request else None
             await asyncio.sleep(0)  # its first look comes before the work starts
             try:
                 return await anyio.to_thread.run_sync(work_then_release, limiter=self._threads)
             finally:
-                watcher.cancel()
+                if watcher:
+                    watcher.cancel()
 
     @asynccontextmanager
     async def _turn(self, limiter: anyio.CapacityLimiter, budget: Budget, what: str) -> AsyncIterator[None]:

@@ -25,13 +25,11 @@ _HEATMAP = "Add the pixel model's region scores over a grid (slower: up to 16 mo
 _EXTERNAL_ID = "Your own id for this image; list its reports later with `GET /v1/reports?external_id=`."
 
 
-class AnalyzeOptions(BaseModel):
-    """Everything that may accompany an image, whether sent as JSON, form fields or query."""
+class AnalyzerChoice(BaseModel):
+    """Which analyzers run, for one image (``/v1/analyze``) or every image of a job."""
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str | None = Field(None, description="http(s) URL of the image to fetch and analyze.")
-    external_id: str | None = Field(None, max_length=255, description=_EXTERNAL_ID)
     only: list[str] = Field(default_factory=list, description=_ONLY)
     excluding: list[str] = Field(default_factory=list, description=_EXCLUDING)
     heatmap: bool | None = Field(None, description=_HEATMAP)
@@ -44,6 +42,13 @@ class AnalyzeOptions(BaseModel):
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             return value  # let the declared type reject it
         return split_names(value)
+
+
+class AnalyzeOptions(AnalyzerChoice):
+    """Everything that may accompany an image, whether sent as JSON, form fields or query."""
+
+    url: str | None = Field(None, description="http(s) URL of the image to fetch and analyze.")
+    external_id: str | None = Field(None, max_length=255, description=_EXTERNAL_ID)
 
 
 def split_names(values: list[str]) -> list[str]:
@@ -70,7 +75,8 @@ def _body_doc() -> dict:
     }
 
 
-def _body_error(exc: ValidationError) -> RequestValidationError:
+def body_error(exc: ValidationError) -> RequestValidationError:
+    """A body that failed validation, answered as FastAPI answers a bad parameter (422)."""
     return RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()])
 
 
@@ -87,7 +93,7 @@ async def _read_body(request: Request) -> tuple[bytes | None, str | None, Analyz
         try:
             return None, None, AnalyzeOptions.model_validate_json(await request.body())
         except ValidationError as exc:
-            raise _body_error(exc) from None
+            raise body_error(exc) from None
     if content_type not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         raise UnsupportedContentType(
             "send multipart/form-data with an 'image' file, or a 'url' as a form field or JSON"
@@ -108,7 +114,7 @@ async def _read_body(request: Request) -> tuple[bytes | None, str | None, Analyz
     try:
         return data, filename, AnalyzeOptions.model_validate(fields)
     except ValidationError as exc:
-        raise _body_error(exc) from None
+        raise body_error(exc) from None
 
 
 @router.post(

@@ -13,9 +13,10 @@ from ..__version__ import __version__
 from ..pipeline import Engine
 from ..settings import Settings
 from ..storage import Store
-from . import analyze, compat, reports, web
+from . import analyze, compat, jobs, reports, web
 from .admission import Admission
 from .errors import install_error_handlers
+from .job_worker import JobWorker
 from .limits import BodySizeLimit
 
 DESCRIPTION = """Tells whether an image was made by a generative AI model, and shows the evidence.
@@ -94,13 +95,18 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
     settings = settings or Settings()
     store = Store.open(settings.db_url)
     selfcheck = SelfCheck(settings)
+    engine = Engine(settings)
+    admission = Admission(settings)
+    job_worker = JobWorker(settings, store, engine, admission)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         selfcheck.thread.start()
+        await job_worker.start()
         try:
             yield
         finally:
+            await job_worker.stop()
             store.close()
 
     # The docs pages load Swagger UI and ReDoc from this server (a package ships them), not a CDN:
@@ -114,14 +120,18 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
         swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.settings = settings
-    app.state.engine = Engine(settings)
+    app.state.engine = engine
     app.state.store = store
-    app.state.admission = Admission(settings)
+    app.state.admission = admission
+    app.state.job_worker = job_worker
     app.state.open_access = open_access
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(
+        BodySizeLimit, max_upload_bytes=settings.max_upload_bytes, max_archive_bytes=settings.max_archive_bytes
+    )
     app.include_router(analyze.router, prefix="/v1")
     app.include_router(reports.router, prefix="/v1")
+    app.include_router(jobs.router, prefix="/v1")
     compat.install(app)
     app.include_router(web.router)  # the web page at /, no auth: it calls /v1 with the key it is given
 

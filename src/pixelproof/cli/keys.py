@@ -1,4 +1,4 @@
-"""`pixelproof keys`: create, list, credit and revoke API keys."""
+"""`pixelproof keys`: create, list, credit and revoke API keys, and show their webhook secrets."""
 
 from typing import Annotated
 
@@ -103,3 +103,18 @@ def revoke(
         errors.print(f"no active key with id {key_id!r}", highlight=False)
         raise typer.Exit(1)
     typer.echo(f"Revoked {key_id}.")
+
+
+@app.command("webhook-secret")
+def webhook_secret(
+    key_id: Annotated[str, typer.Argument(help="The key's id, as `keys list` shows it.")],
+    data_dir: DataDirOption = None,
+    db: DbOption = None,
+) -> None:
+    """Print the secret that signs this key's job webhooks (made at the first ask)."""
+    with open_store(settings_from(data_dir=data_dir, db=db)) as store:
+        secret = store.webhook_secret(key_id)
+    if secret is None:
+        errors.print(f"no key with id {key_id!r}", highlight=False)
+        raise typer.Exit(1)
+    typer.echo(secret)

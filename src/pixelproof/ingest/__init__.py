@@ -1,5 +1,6 @@
-"""Getting image bytes from outside: URLs fetched server-side, with SSRF protection."""
+"""Getting image bytes from outside (URLs fetched server-side, with SSRF protection) and
+posting webhooks out under the same checks."""
 
-from .url import fetch_url
+from .url import check_url, fetch_url, post_json
 
-__all__ = ["fetch_url"]
+__all__ = ["check_url", "fetch_url", "post_json"]

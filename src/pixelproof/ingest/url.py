@@ -72,6 +72,30 @@ async def fetch_url(url: str, settings: Settings) -> bytes:
     raise UrlRefused(f"more than {settings.url_max_redirects} redirects")
 
 
+async def post_json(url: str, body: bytes, headers: dict[str, str], settings: Settings) -> int:
+    """POST ``body`` (JSON) to ``url`` under the same checks as a fetch, and return the HTTP
+    status. Redirects are not followed: a webhook receiver answers where it was registered.
+    Raises UrlRefused, or UrlFetchFailed when no answer came."""
+    current = _parse(url)
+    seconds = settings.url_connect_timeout + 2 * settings.url_read_timeout
+    try:
+        async with asyncio.timeout(seconds):
+            target = await _check(current, AllowList.parse(settings.url_allow), settings)
+            sent = {"Content-Type": "application/json", "Accept": "*/*", **headers}
+            async with _open(target, settings, "POST", body, sent) as response:
+                return response.status_code
+    except TimeoutError:
+        raise UrlFetchFailed(f"posting to the URL took longer than {seconds:g}s") from None
+    except httpx.HTTPError as exc:
+        raise UrlFetchFailed(f"could not post to {current.host}: {exc}") from exc
+
+
+async def check_url(url: str, settings: Settings) -> None:
+    """Refuse, now, a URL that a later fetch or post would refuse (UrlRefused); resolving its
+    name may also fail (UrlFetchFailed)."""
+    await _check(_parse(url), AllowList.parse(settings.url_allow), settings)
+
+
 def _parse(url: str, base: httpx.URL | None = None) -> httpx.URL:
     """Parse a URL (or a redirect's Location against ``base``) and check its shape."""
     if len(url) > MAX_URL_LENGTH:
@@ -153,8 +177,10 @@ async def _resolve(host: str, port: int, settings: Settings) -> tuple[IPAddress,
 
 
 @asynccontextmanager
-async def _open(target: _Target, settings: Settings) -> AsyncIterator[httpx.Response]:
-    """GET the target from the first checked address that accepts a connection."""
+async def _open(
+    target: _Target, settings: Settings, method: str = "GET", content: bytes | None = None, headers=None
+) -> AsyncIterator[httpx.Response]:
+    """Send the request to the first checked address that accepts a connection."""
     timeout = httpx.Timeout(settings.url_read_timeout, connect=settings.url_connect_timeout)
     url = target.url
     headers = {
@@ -162,6 +188,7 @@ async def _open(target: _Target, settings: Settings) -> AsyncIterator[httpx.Resp
         "Accept": "image/*",
         "Accept-Encoding": "identity",  # the size cap then counts what we hold: no decompression bombs
         "User-Agent": f"pixelproof/{__version__}",
+        **(headers or {}),
     }
     extensions = {"sni_hostname": url.raw_host.decode("ascii").removesuffix(".")} if url.scheme == "https" else {}
     # One client per hop and no proxies from the environment: a connection is never reused
@@ -169,7 +196,7 @@ async def _open(target: _Target, settings: Settings) -> AsyncIterator[httpx.Resp
     async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
         for index, address in enumerate(target.addresses):
             request = client.build_request(
-                "GET", url.copy_with(host=str(address)), headers=headers, extensions=extensions
+                method, url.copy_with(host=str(address)), headers=headers, content=content, extensions=extensions
             )
             try:
                 response = await client.send(request, stream=True)

@@ -3,6 +3,7 @@
 from datetime import date
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
 
 from . import keys
 from .database import Database, utc_now
@@ -12,6 +13,16 @@ from .tables import ApiKeyRow, UsageRow
 
 def _key_info(row: ApiKeyRow) -> KeyInfo:
     return KeyInfo(id=row.id, name=row.name, created_at=row.created_at, revoked_at=row.revoked_at, credits=row.credits)
+
+
+def refund_in(session: Session, key_id: str, amount: int) -> None:
+    """Give ``amount`` credits back within the caller's transaction (an unlimited key stays so)."""
+    session.execute(
+        update(ApiKeyRow)
+        .where(ApiKeyRow.id == key_id, ApiKeyRow.credits.is_not(None))
+        .values(credits=ApiKeyRow.credits + amount)
+        .execution_options(synchronize_session=False)
+    )
 
 
 class KeyRecords(Database):
@@ -94,7 +105,8 @@ class KeyRecords(Database):
 
     def refund(self, key_id: str, amount: int = 1) -> None:
         """Give back credits charged for a request that then failed."""
-        self._update_credits(key_id, ApiKeyRow.credits + amount, ApiKeyRow.credits.is_not(None))
+        with self._session() as session:
+            refund_in(session, key_id, amount)
 
     def add_credits(self, key_id: str, amount: int) -> KeyInfo | None:
         """Top up a key (an unlimited key stays unlimited); None when there is no such key."""

@@ -1,6 +1,7 @@
 """Reports and the media they were made about."""
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..report import Report
 from .database import Database, utc_now
@@ -9,37 +10,41 @@ from .tables import MediaRow, ReportRow
 
 class ReportRecords(Database):
     def save_report(self, report: Report, api_key_id: str | None = None) -> None:
+        with self._session() as session:
+            self._add_report(session, report, api_key_id)
+
+    def _add_report(self, session: Session, report: Report, api_key_id: str | None) -> None:
+        """The report and its media count, in the caller's transaction."""
         media = report.media
         seen = utc_now()
-        with self._session() as session:
-            session.add(
-                ReportRow(
-                    id=report.id,
-                    created_at=report.created_at,
-                    external_id=report.external_id,
-                    sha256=media.sha256,
-                    label=report.verdict.label,
-                    ai_generated=report.verdict.ai_generated,
-                    api_key_id=api_key_id,
-                    report=report.model_dump_json(),
-                )
-            )
-            insert = self._insert(MediaRow).values(
+        session.add(
+            ReportRow(
+                id=report.id,
+                created_at=report.created_at,
+                external_id=report.external_id,
                 sha256=media.sha256,
-                md5=media.md5,
-                format=media.format,
-                width=media.width,
-                height=media.height,
-                size_bytes=media.size_bytes,
-                first_seen=seen,
-                last_seen=seen,
-                times_seen=1,
+                label=report.verdict.label,
+                ai_generated=report.verdict.ai_generated,
+                api_key_id=api_key_id,
+                report=report.model_dump_json(),
             )
-            session.execute(
-                insert.on_conflict_do_update(
-                    index_elements=[MediaRow.sha256], set_={"last_seen": seen, "times_seen": MediaRow.times_seen + 1}
-                )
+        )
+        insert = self._insert(MediaRow).values(
+            sha256=media.sha256,
+            md5=media.md5,
+            format=media.format,
+            width=media.width,
+            height=media.height,
+            size_bytes=media.size_bytes,
+            first_seen=seen,
+            last_seen=seen,
+            times_seen=1,
+        )
+        session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[MediaRow.sha256], set_={"last_seen": seen, "times_seen": MediaRow.times_seen + 1}
             )
+        )
 
     def get_report(self, report_id: str) -> Report | None:
         with self._session() as session:

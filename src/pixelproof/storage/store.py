@@ -2,15 +2,16 @@
 
 One database, one class per aggregate over it: reports (report_records), API keys with
 their credits and usage (key_records), users' feedback (feedback_records) and the
-near-duplicate index (index_records). ``Store`` is all of them together.
+near-duplicate index (index_records) and async jobs (job_records). ``Store`` is all of them together.
 """
 
 from .feedback_records import FeedbackRecords
 from .index_records import IndexRecords
+from .job_records import JobRecords
 from .key_records import KeyRecords
 from .report_records import ReportRecords
 
 
-class Store(ReportRecords, KeyRecords, FeedbackRecords, IndexRecords):
+class Store(ReportRecords, KeyRecords, FeedbackRecords, IndexRecords, JobRecords):
     """Open with ``Store.open(url)`` (which brings the schema up to date); close, or use as a
     context manager."""

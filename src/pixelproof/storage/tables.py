@@ -38,6 +38,9 @@ class ApiKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     credits: Mapped[int | None] = mapped_column(Integer)  # None: unlimited
+    # Signs this key's job webhooks (HMAC needs the secret itself, unlike the token's hash);
+    # made at the first `pixelproof keys webhook-secret` or the first job with a callback.
+    webhook_secret: Mapped[str | None] = mapped_column(String(64))
 
 
 class ReportRow(Base):
@@ -126,3 +129,49 @@ class ImageIndexStateRow(Base):
     token: Mapped[str] = mapped_column(String(32))
     generation: Mapped[int] = mapped_column(Integer)
     last_removal: Mapped[int] = mapped_column(Integer)
+
+
+class JobRow(Base):
+    """A batch of images analyzed in the background (``POST /v1/jobs``) for one key."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    api_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # queued | running | done | failed | cancelled
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    options: Mapped[str] = mapped_column(Text)  # JobOptions as JSON: only, excluding, heatmap
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    webhook_state: Mapped[str | None] = mapped_column(String(16))  # pending | delivered | failed; None: no callback
+
+
+class JobItemRow(Base):
+    """One image of a job; ``report_id`` is written in the transaction that stores the report,
+    so an item is analyzed into at most one report, whatever happens to the server."""
+
+    __tablename__ = "job_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # queued | running | done | failed | cancelled
+    url: Mapped[str | None] = mapped_column(Text)
+    filename: Mapped[str | None] = mapped_column(String(255))  # an archive member's name
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)  # an archive member's bytes, dropped once analyzed
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    report_id: Mapped[str | None] = mapped_column(ForeignKey("reports.id"))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookAttemptRow(Base):
+    """One try at delivering a job's webhook: when, and what the receiver answered."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status_code: Mapped[int | None] = mapped_column(Integer)  # None: no HTTP answer (refused, timed out)
+    error: Mapped[str | None] = mapped_column(Text)
