@@ -10,7 +10,6 @@ where the route takes it. ``PIXELPROOF_PROPERTY_SCALE=N`` multiplies the example
 
 import os
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
