@@ -23,11 +23,12 @@ from tests.support.fixtures import (  # noqa: F401  (fixtures every test module 
     in_process_api,
     postgres,
     server,
+    start_in_process_api,
     start_server,
 )
 
 # `server` and the modules' own servers use start_server; the in-process API checks its models at start
-SLOW_FIXTURES = {"start_server", "fetched_models", "in_process_api"}
+SLOW_FIXTURES = {"start_server", "fetched_models", "start_in_process_api"}
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -52,7 +52,7 @@ def _error(response: httpx.Response, status: int, code: str) -> str:
 
 @pytest.fixture
 def client(in_process_api):
-    return in_process_api.client
+    return in_process_api.test_client
 
 
 def upload(client: httpx.Client, image: bytes, **kwargs) -> httpx.Response:

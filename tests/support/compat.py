@@ -1,4 +1,5 @@
-"""What the compatibility suites share: a server, images made here, and a loopback image host.
+"""What the compatibility suites share: a server or the API in this process, images made
+here, and a loopback image host.
 
 The compat servers run without models (an empty model cache), so no test waits on CLIP and
 every score is decided by evidence the test wrote into the file: a declared AI image gets the
@@ -22,13 +23,22 @@ from .cli import TOKEN, create_token, pixelproof_cli
 DST = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 
 
+def _model_cache(tmp_path_factory, models: Settings | None):
+    return models.cache_dir if models else tmp_path_factory.mktemp("no-models")
+
+
 def start_compat_server(start_server, tmp_path_factory, *serve_args: str, models: Settings | None = None):
     """A server on a fresh store with one unlimited key, fetching from loopback, with the
     ``models`` cache (``fetched_models``) or none."""
     store_args = ("--data-dir", str(tmp_path_factory.mktemp("data")))
     token = create_token(*store_args)
-    cache = {"PIXELPROOF_CACHE_DIR": str(models.cache_dir if models else tmp_path_factory.mktemp("no-models"))}
+    cache = {"PIXELPROOF_CACHE_DIR": str(_model_cache(tmp_path_factory, models))}
     return start_server(store_args, "--url-allow", "127.0.0.1", *serve_args, token=token, env=cache)
+
+
+def start_compat_api(start_in_process_api, tmp_path_factory, models: Settings | None = None, **settings):
+    """``start_compat_server``'s API in this process: the same store, key, loopback and models."""
+    return start_in_process_api(cache_dir=_model_cache(tmp_path_factory, models), **settings)
 
 
 def new_key(server, *options: str) -> str:

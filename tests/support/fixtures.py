@@ -1,11 +1,14 @@
-"""The fixtures many test modules share: the fetched models, a throwaway PostgreSQL, and
-``pixelproof serve`` over HTTP (tests/conftest.py makes them visible to every test)."""
+"""The fixtures many test modules share: the fetched models, a throwaway PostgreSQL,
+``pixelproof serve`` over HTTP, and the API in this process (tests/conftest.py makes them
+visible to every test)."""
 
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +21,8 @@ from .cli import HTTP_TIMEOUT_S, create_token
 from .postgres import PostgresUnavailable, free_port, throwaway_postgres
 
 PIXELPROOF = Path(sys.executable).with_name("pixelproof")  # the installed console script
-PATIENT = {"PIXELPROOF_TIME_BUDGET_S": str(HTTP_TIMEOUT_S), "PIXELPROOF_ADMISSION_WAIT_S": str(HTTP_TIMEOUT_S)}
+PATIENT_SETTINGS = {"time_budget_s": HTTP_TIMEOUT_S, "admission_wait_s": HTTP_TIMEOUT_S}
+PATIENT = {f"PIXELPROOF_{name.upper()}": str(value) for name, value in PATIENT_SETTINGS.items()}  # for a server
 
 
 # Models
@@ -164,33 +168,57 @@ def server(start_server, tmp_path_factory) -> Server:
 
 @dataclass
 class InProcessApi:
-    client: httpx.Client  # Starlette's TestClient, authenticated with ``token``
+    """The API as Starlette's TestClient reaches it, used as a ``Server`` is (``client``,
+    ``token``, ``store_args``), so a test module moves between the two by its fixture alone."""
+
+    test_client: httpx.Client  # Starlette's TestClient, authenticated with ``token``
     token: str
     data_dir: Path  # its store, for `pixelproof keys --data-dir` and Store.open
 
+    @property
+    def store_args(self) -> tuple[str, ...]:
+        return ("--data-dir", str(self.data_dir))
+
+    @contextmanager
+    def client(self, token: str | None = None) -> Iterator[httpx.Client]:
+        """The TestClient sending ``token`` (the key's own if None) until the block ends: one
+        client, as the lifespan runs once (the tests using it make one request at a time)."""
+        self.test_client.headers["Authorization"] = f"Bearer {token or self.token}"
+        try:
+            yield self.test_client
+        finally:
+            self.test_client.headers["Authorization"] = f"Bearer {self.token}"
+
 
 @pytest.fixture(scope="module")
-def in_process_api(tmp_path_factory):
-    """The API in this process through Starlette's TestClient, set up as ``server`` is (1 MB
-    uploads, may fetch from loopback, one key, as patient): no process to start, and a failure
-    shows its traceback here. A real server stays for what only it does: uvicorn's HTTP parsing,
-    many connections at once, restarts."""
+def start_in_process_api(tmp_path_factory):
+    """Factory: ``start_in_process_api(**settings)`` → the API in this process on a fresh store
+    with one unlimited key, may fetch from loopback, as patient as ``start_server``; ``settings``
+    adds or replaces ``Settings`` fields. No process to start, and a failure shows its traceback
+    here. A real server stays for what only it does: uvicorn's HTTP parsing, many connections
+    at once, restarts. Every API it started is shut down when the module's tests are done."""
     from fastapi.testclient import TestClient
 
     from pixelproof.api import create_app
 
-    data_dir = tmp_path_factory.mktemp("data")
-    token = create_token("--data-dir", str(data_dir))
-    settings = Settings(
-        data_dir=data_dir,
-        max_upload_bytes=1024 * 1024,
-        url_allow=("127.0.0.1",),
-        time_budget_s=HTTP_TIMEOUT_S,
-        admission_wait_s=HTTP_TIMEOUT_S,
-    )
-    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {token}"}) as client:
-        settled_health(client)  # the self-check's thread must not outlive pytest: it aborts the exit
-        yield InProcessApi(client, token, data_dir)
+    with ExitStack() as started:
+
+        def start(**settings) -> InProcessApi:
+            data_dir = tmp_path_factory.mktemp("data")
+            token = create_token("--data-dir", str(data_dir))
+            defaults = {"data_dir": data_dir, "url_allow": ("127.0.0.1",), **PATIENT_SETTINGS}
+            app = create_app(Settings(**defaults | settings))
+            client = started.enter_context(TestClient(app, headers={"Authorization": f"Bearer {token}"}))
+            settled_health(client)  # the self-check's thread must not outlive pytest: it aborts the exit
+            return InProcessApi(client, token, data_dir)
+
+        yield start
+
+
+@pytest.fixture(scope="module")
+def in_process_api(start_in_process_api) -> InProcessApi:
+    """The API in this process, set up as ``server`` is: 1 MB uploads, may fetch from loopback."""
+    return start_in_process_api(max_upload_bytes=1024 * 1024)
 
 
 def settled_health(client: httpx.Client) -> dict:

@@ -10,7 +10,7 @@ from pixelproof.api.compat import aiornot, sightengine, winston
 from pixelproof.storage import CreditsExhausted, Store
 
 from tests.support.cli import TOKEN, pixelproof_cli
-from tests.support.compat import ai_declared, image, new_key, pair, start_compat_server
+from tests.support.compat import ai_declared, image, new_key, pair, start_compat_api
 
 
 @pytest.fixture
@@ -99,7 +99,9 @@ def test_keys_cli_creates_credits_and_tops_up(tmp_path):
 
 
 def test_concurrent_requests_over_http_spend_exactly_the_balance(start_server, tmp_path_factory, db_url):
-    """Six requests at once on a 2-credit key, across the native and the compat APIs."""
+    """Six requests at once on a 2-credit key, across the native and the compat APIs: on a real
+    server, as its point is concurrent connections through uvicorn's worker threads, and
+    PostgreSQL reached from the server's own process."""
     store_args = (
         ("--db", db_url) if db_url.startswith("postgresql") else ("--data-dir", str(tmp_path_factory.mktemp("d")))
     )
@@ -125,13 +127,13 @@ def test_concurrent_requests_over_http_spend_exactly_the_balance(start_server, t
 
 
 @pytest.fixture(scope="module")
-def server(start_server, tmp_path_factory):
-    return start_compat_server(start_server, tmp_path_factory)
+def api(start_in_process_api, tmp_path_factory):
+    return start_compat_api(start_in_process_api, tmp_path_factory)
 
 
-def test_failed_requests_are_refunded(server):
-    token = new_key(server, "--credits", "1")
-    with server.client(token) as c:
+def test_failed_requests_are_refunded(api):
+    token = new_key(api, "--credits", "1")
+    with api.client(token) as c:
         assert c.post("/v1/analyze", files={"image": ("x.png", b"not an image")}).status_code == 415
         assert c.post("/v1/analyze", json={"url": "http://127.0.0.1:9/nothing.png"}).status_code == 400
         assert (
@@ -152,8 +154,8 @@ VENDOR_ERRORS = {
 }
 
 
-def test_openapi_lists_every_route_with_its_error_responses(server):
-    with server.client() as c:
+def test_openapi_lists_every_route_with_its_error_responses(api):
+    with api.client() as c:
         spec = c.get("/openapi.json").json()
     routes = {(path, method) for path, ops in spec["paths"].items() for method in ops}
     assert {
