@@ -89,14 +89,17 @@ def deal_real_sources(families: Sequence[str | None], sources: Sequence[str], se
     return dealt
 
 
-def lofo_folds(families: Sequence[str | None], sources: Sequence[str], seed: int = SEED) -> list[Fold]:
+def lofo_folds(
+    families: Sequence[str | None], sources: Sequence[str], seed: int = SEED, galleries_in_training: bool = False
+) -> list[Fold]:
     """One fold per AI family: its images and its share of real sources (``deal_real_sources``).
 
     The head of a fold is fitted on every image of the other sources: no family and no source
     is on both sides. A gallery that mixes families (one holds Gemini, GPT-4o-era and other
-    images) is therefore left out of training in each of its families' folds; fitting on its
-    other families instead lets the gallery's look vouch for the held-out one (measured in
-    docs/accuracy.md).
+    images) is therefore left out of training in each of its families' folds. With
+    ``galleries_in_training`` such a gallery's other families are fitted on (only the sources
+    of the held-out real images are left out): then the gallery's look vouches for the
+    held-out family, measured in docs/accuracy.md as ``lofo-family``.
     """
     families_ = np.array([f or "" for f in families])
     sources = np.asarray(sources)
@@ -106,7 +109,8 @@ def lofo_folds(families: Sequence[str | None], sources: Sequence[str], seed: int
     for family in sorted(set(families_[~real])):
         held_real = [s for s, f in dealt.items() if f == family]
         test = (families_ == family) | (real & np.isin(sources, held_real))
-        folds.append(Fold(family, ~np.isin(sources, sources[test]), test))
+        left_out = np.isin(sources, held_real if galleries_in_training else sources[test])
+        folds.append(Fold(family, ~test & ~left_out, test))
     return folds
 
 
@@ -181,7 +185,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipe", choices=sorted(RECIPES), default="global")
     parser.add_argument("--variant", default="stripped", help="the cached variant fitted on and scored")
-    parser.add_argument("--protocols", nargs="+", choices=["loso", "lofo"], default=["loso", "lofo"])
+    parser.add_argument(
+        "--protocols", nargs="+", choices=["loso", "lofo", "lofo-family"], default=["loso", "lofo"],
+        help="lofo-family: as lofo, but fitted on the held-out family's galleries' other families (lofo_folds)",
+    )
     parser.add_argument("--c", type=float, default=25.0, help="inverse L2 strength of the logistic head")
     parser.add_argument("--power", type=float, default=0.5, help="source weighting (1: by image count)")
     parser.add_argument("--json", type=Path, help="write the figures here")
@@ -198,7 +205,11 @@ def main() -> None:
         f"recipe {args.recipe}: {x[args.variant].shape[1]} features",
         flush=True,
     )
-    folds = {"loso": loso_folds(sources), "lofo": lofo_folds(families, sources)}
+    folds = {
+        "loso": loso_folds(sources),
+        "lofo": lofo_folds(families, sources),
+        "lofo-family": lofo_folds(families, sources, galleries_in_training=True),
+    }
     raw = {  # LOSO always: the calibration is fitted on it
         name: out_of_fold(x, [args.variant], [args.variant], ds.labels, sources, folds[name], args.c, args.power, parts)[args.variant]
         for name in dict.fromkeys(["loso", *args.protocols])
@@ -208,9 +219,12 @@ def main() -> None:
     for name in args.protocols:
         reports[name] = held_out_report(ds.labels, raw[name], np.interp(raw[name], cx, cy), families, ds.groups, BAND[1])
         print(describe(name, reports[name]), flush=True)
-    if "lofo" in args.protocols:
-        print("LOFO folds: " + "; ".join(
-            f"{fold.name}: {int(fold.test.sum())} held out, {int(fold.train.sum())} fitted on" for fold in folds["lofo"]
+    dealt = deal_real_sources(families, sources)
+    for name in (p for p in args.protocols if p != "loso"):
+        print(f"{name} folds: " + "; ".join(
+            f"{fold.name}: {int(fold.test.sum())} held out (real: {', '.join(s for s, f in sorted(dealt.items()) if f == fold.name)}), "
+            f"{int(fold.train.sum())} fitted on"
+            for fold in folds[name]
         ))  # fmt: skip
     if args.json:
         meta = {"recipe": args.recipe, "variant": args.variant, "c": args.c, "power": args.power, "n_images": len(ds.rows)}

@@ -81,3 +81,12 @@ def test_the_worst_family_and_real_group_ignore_groups_too_small_to_judge():
     assert report["worst_family"] == "b" and report["by_family"]["b"]["recall"] == 0.2
     assert report["by_family"]["tiny"]["recall"] == 0.0  # listed, not named the worst
     assert report["worst_real_group"] == "noisy" and report["by_real_group"]["noisy"]["fpr"] == 0.2
+
+
+def test_galleries_in_training_fits_on_a_held_out_familys_gallery_but_never_on_held_out_images():
+    sources = np.array(SOURCES)
+    for fold in lofo_folds(FAMILIES, SOURCES, galleries_in_training=True):
+        assert not (fold.train & fold.test).any()
+        assert not np.isin(sources[fold.train], sources[fold.test & REAL]).any()
+    google = next(f for f in lofo_folds(FAMILIES, SOURCES, galleries_in_training=True) if f.name == "google")
+    assert google.train[np.array(FAMILIES) == "openai"].all()  # same gallery, other family
