@@ -1,6 +1,6 @@
 """Cross-validation protocols for the pixel head: which images each fold fits on and scores.
 
-    python -m training.protocols [--recipe global] [--variant stripped] [--protocols loso lofo] [--c 25] [--json out.json]
+    python -m training.protocols [--recipe global] [--variant stripped] [--protocols loso lofo lofo-family] [--json out.json]
 
 * **Leave-one-source-out** (LOSO): one fold per source (repository or package). A family with
   many sources still vouches for itself when one of them is held out, so the pooled figure
@@ -9,9 +9,10 @@
 * **Leave-one-family-out** (LOFO): one fold per AI family (``dataset.family_of``; a source that
   does not say which model made its images is the family ``unknown``), held out whole,
   together with about 1/k of the real sources (``deal_real_sources`` says how they are dealt),
-  and fitted on the images of every other source (``lofo_folds``). Each image is scored once, by the head of the fold that holds it out. Reported as the pooled AUC
-  and TPR at 1 % FPR, the **worst family** (recall at the ``ai`` threshold, AUC against every
-  held-out real image) and the **worst real group** (false-positive rate at that threshold).
+  and fitted on the images of every other source (``lofo_folds``). Each image is scored once,
+  by the head of the fold that holds it out. Reported as the pooled AUC and TPR at 1 % FPR,
+  the **worst family** (recall at the ``ai`` threshold, AUC against every held-out real
+  image) and the **worst real group** (false-positive rate at that threshold).
 
 Run as a module, this reads only the feature cache (``training.features``; one variant,
 used for fitting and scoring alike, simpler than ``training.train``'s augmented training
@@ -210,10 +211,11 @@ def main() -> None:
         "lofo": lofo_folds(families, sources),
         "lofo-family": lofo_folds(families, sources, galleries_in_training=True),
     }
+    fit = {"train_variants": [args.variant], "scored": [args.variant], "c": args.c, "power": args.power, "parts": parts}
     raw = {  # LOSO always: the calibration is fitted on it
-        name: out_of_fold(x, [args.variant], [args.variant], ds.labels, sources, folds[name], args.c, args.power, parts)[args.variant]
+        name: out_of_fold(x, labels=ds.labels, sources=sources, folds=folds[name], **fit)[args.variant]
         for name in dict.fromkeys(["loso", *args.protocols])
-    }  # fmt: skip
+    }
     cx, cy = isotonic(raw["loso"], ds.labels)  # the shipped way: calibrated on LOSO out-of-fold scores
     reports = {}
     for name in args.protocols:
@@ -222,8 +224,8 @@ def main() -> None:
     dealt = deal_real_sources(families, sources)
     for name in (p for p in args.protocols if p != "loso"):
         print(f"{name} folds: " + "; ".join(
-            f"{fold.name}: {int(fold.test.sum())} held out (real: {', '.join(s for s, f in sorted(dealt.items()) if f == fold.name)}), "
-            f"{int(fold.train.sum())} fitted on"
+            f"{fold.name}: {int(fold.test.sum())} held out "
+            f"(real: {', '.join(s for s, f in sorted(dealt.items()) if f == fold.name)}), {int(fold.train.sum())} fitted on"
             for fold in folds[name]
         ))  # fmt: skip
     if args.json:
