@@ -8,8 +8,11 @@
    and their video stills (the `frame` stress test, reported but never calibrated on).
 2. Shortcut check: the same protocol with only format/size/JPEG-quality features.
 3. Calibration (isotonic) from the out-of-fold scores; the uncertain band follows from it.
-4. Generator-family head (grouped CV for its threshold) and the heatmap's region head.
-5. Final fit on everything; writes the head, the training manifest (sha256 list) and a
+4. Leave-one-family-out (training.protocols): every AI family held out whole with a share of
+   the real sources; the pooled figures, worst family and worst real group of both protocols
+   (stripped, at the calibrated `ai` threshold) go into the metrics JSON's "held_out".
+5. Generator-family head (grouped CV for its threshold) and the heatmap's region head.
+6. Final fit on everything; writes the head, the training manifest (sha256 list) and a
    metrics JSON into --out DIR, or with --ship over the shipped ones
    (src/pixelproof/analyzers/weights/pixels_head.npz, training/metrics.json). Seeded; prints
    what it measured.
@@ -37,26 +40,9 @@ from .features import ALL_VARIANTS, EVAL_VARIANTS, STRESS_VARIANTS, aug_variants
 from .heads import balanced_weights, decision, features, fit_linear
 from .locations import OUT_OF_FOLD_DIR, REPO_ROOT
 from .output import HeadFiles, add_output_options, chosen_output
+from .protocols import SEED, describe, families_of, held_out_report, lofo_folds, loso_folds, out_of_fold, stack_train
+from .recipes import NATIVE, RECIPES, REGION_PARTS
 
-SEED = 20251121
-NATIVE = [1, 2, 3]
-ALL_LAYERS = list(range(12))
-RECIPES = {
-    # the issue's plain probe: CLS of layers 4-9 of the 224 px view
-    "probe": [{"views": [0], "pool": "cls", "layers": [4, 5, 6, 7, 8, 9]}],
-    "global": [{"views": [0], "pool": "cls", "layers": ALL_LAYERS}],
-    "native": [{"views": NATIVE, "pool": "cls", "layers": ALL_LAYERS}],
-    "full": [
-        {"views": [0], "pool": "cls", "layers": ALL_LAYERS},
-        {"views": [0], "pool": "mean", "layers": ALL_LAYERS},
-        {"views": NATIVE, "pool": "cls", "layers": ALL_LAYERS},
-        {"views": NATIVE, "pool": "mean", "layers": ALL_LAYERS},
-    ],
-}
-REGION_PARTS = [
-    {"views": [0], "pool": "cls", "layers": ALL_LAYERS},
-    {"views": [0], "pool": "mean", "layers": ALL_LAYERS},
-]
 SHIPPED = HeadFiles(HEAD_PATH, TRAINING_LIST_PATH, REPO_ROOT / "training" / "metrics.json")
 SCORED = ALL_VARIANTS
 
@@ -87,35 +73,19 @@ def design(ds: Dataset, variants: list[str], parts: list[dict]) -> dict[str, np.
     return {v: features(ds.tokens[v], parts) for v in variants}
 
 
-def stack_train(x: dict[str, np.ndarray], rows: np.ndarray, train_variants: list[str]) -> np.ndarray:
-    return np.concatenate([x[v][rows] for v in train_variants])
-
-
-def out_of_fold(ds: Dataset, x: dict, train_variants: list[str], c: float, power: float, parts) -> dict:
-    """Raw scores of every eval variant, each image scored by a head that never saw its source."""
-    sources = ds.sources
-    scores = {v: np.full(len(ds.rows), np.nan) for v in SCORED}
-    for src in np.unique(sources):
-        test, train = sources == src, sources != src
-        y = np.tile(ds.labels[train], len(train_variants))
-        w = np.tile(balanced_weights(ds.labels[train], sources[train], power), len(train_variants))
-        head = fit_linear(stack_train(x, train, train_variants), y, w, parts, c)
-        for v in SCORED:
-            scores[v][test] = decision(head, x[v][test])
-    return scores
-
-
-def cached_out_of_fold(ds: Dataset, x: dict, train_variants: list[str], args, parts) -> dict:
-    """out_of_fold, kept beside the feature cache so calibration and reporting can be redone cheaply."""
-    key = f"{args.recipe}-c{args.c:g}-p{args.power:g}-{'-'.join(train_variants)}"
+def cached_out_of_fold(ds: Dataset, x: dict, train_variants: list[str], args, parts, protocol: str = "loso") -> dict:
+    """Out-of-fold raw scores of every scored variant under ``protocol`` (``training.protocols``),
+    kept beside the feature cache so calibration and reporting can be redone cheaply."""
+    key = f"{args.recipe}-c{args.c:g}-p{args.power:g}-{'-'.join(train_variants)}" + ("" if protocol == "loso" else f"-{protocol}")
     path = OUT_OF_FOLD_DIR / f"{key}.npz"
     shas = np.array([r.sha256 for r in ds.rows])
     if path.exists():
         with np.load(path) as cached:
             if np.array_equal(cached["sha256"], shas) and set(SCORED) <= set(cached.files):
-                log(f"reusing out-of-fold scores from {path}")
+                log(f"reusing {protocol} out-of-fold scores from {path}")
                 return {v: cached[v] for v in SCORED}
-    raw = out_of_fold(ds, x, train_variants, args.c, args.power, parts)
+    folds = loso_folds(ds.sources) if protocol == "loso" else lofo_folds(families_of(ds.rows), ds.sources)
+    raw = out_of_fold(x, train_variants, SCORED, ds.labels, ds.sources, folds, args.c, args.power, parts)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, sha256=shas, **raw)
     return raw
@@ -277,6 +247,12 @@ def main() -> None:
         for src in np.unique(ds.sources)
     }
 
+    held_out = {}  # the pooled figures beside the worst family and real group, stripped (issue #18)
+    for protocol, scores in (("loso", raw), ("lofo", cached_out_of_fold(ds, x, train_variants, args, parts, "lofo"))):
+        stripped = scores["stripped"]
+        held_out[protocol] = held_out_report(ds.labels, stripped, np.interp(stripped, cx, cy), families_of(ds.rows), groups, high)
+        log(describe(protocol, held_out[protocol]))
+
     family, family_names, floor, family_report = family_head(ds, x, train_variants, args.c, parts)
     log(f"family head: {family_names}, grouped-CV accuracy {family_report['accuracy']:.3f}, "
         f"'unknown' below {floor:.2f} (coverage {family_report['coverage_at_min_probability']:.2f})")
@@ -287,7 +263,7 @@ def main() -> None:
         "recipe": args.recipe, "parts": parts, "c": args.c, "power": args.power, "train_variants": train_variants,
         "n_images": len(ds.rows), "n_ai": int(ds.labels.sum()), "n_real": int((1 - ds.labels).sum()),
         "sources": sorted(set(ds.sources)), "shortcut_auc": shortcut, "band": [low, high],
-        "loso": results, "accuracy_by_source": per_source, "family": family_report,
+        "loso": results, "held_out": held_out, "accuracy_by_source": per_source, "family": family_report,
     }  # fmt: skip
     if output is None:
         log(f"dry run: nothing written ({(time.perf_counter() - start) / 60:.1f} min)")
