@@ -18,13 +18,16 @@ from .admission import Admission
 from .errors import install_error_handlers
 from .job_worker import JobWorker
 from .limits import BodySizeLimit
+from .metrics import Metrics
+from .metrics import install as install_metrics
 
 DESCRIPTION = """Tells whether an image was made by a generative AI model, and shows the evidence.
 
 Every endpoint needs `Authorization: Bearer <token>` (create one with `pixelproof keys create`),
 unless the server runs with `--open`, except those that hold no data: `/healthz`, AIorNOT's
 `/v1/system/live` (its client asks without a key), the web page (`/`, `/web/…`) and this
-documentation (`/docs` and below, `/redoc`, `/openapi.json`). Every error has the shape
+documentation (`/docs` and below, `/redoc`, `/openapi.json`). Prometheus metrics at `/metrics`
+need a key too, unless the server runs with `metrics_public`. Every error has the shape
 `{"error": {"code": "...", "message": "..."}}`; branch on `code`.
 
 A key may carry credits: every analyzed image costs one, whichever API asked, and a key with
@@ -96,8 +99,9 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
     store = Store.open(settings.db_url)
     selfcheck = SelfCheck(settings)
     engine = Engine(settings)
-    admission = Admission(settings)
-    job_worker = JobWorker(settings, store, engine, admission)
+    metrics = Metrics(store, selfcheck.health)
+    admission = Admission(settings, metrics)
+    job_worker = JobWorker(settings, store, engine, admission, metrics)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -107,6 +111,7 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
             yield
         finally:
             await job_worker.stop()
+            metrics.process_exited()
             store.close()
 
     # The docs pages load Swagger UI and ReDoc from this server (a package ships them), not a CDN:
@@ -129,6 +134,7 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
     app.add_middleware(
         BodySizeLimit, max_upload_bytes=settings.max_upload_bytes, max_archive_bytes=settings.max_archive_bytes
     )
+    install_metrics(app, metrics, public=settings.metrics_public)
     app.include_router(analyze.router, prefix="/v1")
     app.include_router(reports.router, prefix="/v1")
     app.include_router(jobs.router, prefix="/v1")
