@@ -1,13 +1,9 @@
 """Builds the application: one Engine (models load once) and one Store per app."""
 
-import logging
-import threading
 from contextlib import asynccontextmanager
-from typing import Literal
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel
 
 from ..__version__ import __version__
 from ..pipeline import Engine
@@ -16,6 +12,7 @@ from ..storage import Store
 from . import analyze, compat, jobs, reports, web
 from .admission import Admission
 from .errors import install_error_handlers
+from .health import Health, SelfCheck
 from .job_worker import JobWorker
 from .limits import BodySizeLimit
 from .metrics import Metrics
@@ -43,55 +40,6 @@ Drop-in APIs of closed detectors answer in their vendor's shapes, errors include
 (`/v2/image/sync`, `/v1/system/live`, `/v2/billing/balance`). docs/compatibility.md lists
 every field and where it comes from in the report.
 """
-
-
-log = logging.getLogger("uvicorn.error")  # uvicorn's general log: our lines appear beside "Started server"
-
-
-class ModelHealth(BaseModel):
-    state: Literal["checking", "ok", "mismatch", "missing"]
-    message: str
-
-
-class Health(BaseModel):
-    # "degraded": a model is missing or computes other numbers on this machine, so the
-    # analyzers that need it answer "errored" instead of scoring (see ``models``).
-    status: Literal["ok", "degraded"] = "ok"
-    version: str = __version__
-    models: dict[str, ModelHealth] = {}
-
-
-class SelfCheck:
-    """The numerics self-check, run once in the background at start so the port opens at once;
-    analyzers wait for the same (cached) checks before their first score."""
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.results = None
-        self.error: str | None = None
-        self.thread = threading.Thread(target=self._run, name="pixelproof-selfcheck", daemon=True)
-
-    def _run(self) -> None:
-        from ..selfcheck import run  # imported here: it loads the analyzers
-
-        try:
-            self.results = run(self.settings)
-        except Exception as exc:  # noqa: BLE001 - health must still answer
-            log.exception("numerics self-check failed to run")
-            self.results = []
-            self.error = f"{type(exc).__name__}: {exc}"
-            return
-        for result in self.results:
-            (log.info if result.state == "ok" else log.warning)("self-check %s", result.message)
-
-    def health(self) -> Health:
-        if self.results is None:
-            return Health(models={"self-check": ModelHealth(state="checking", message="running")})
-        models = {r.model: ModelHealth(state=r.state, message=r.message) for r in self.results}
-        if not self.results:
-            models = {"self-check": ModelHealth(state="mismatch", message=f"could not run: {self.error}")}
-        degraded = any(m.state != "ok" for m in models.values())
-        return Health(status="degraded" if degraded else "ok", models=models)
 
 
 def create_app(settings: Settings | None = None, *, open_access: bool = False) -> FastAPI:

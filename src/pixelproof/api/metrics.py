@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, get_args
+from typing import get_args
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import Response
@@ -30,13 +30,11 @@ from ..storage import Store
 from ..storage.jobs import JobState
 from .auth import authenticate
 from .errors import RetryLater, documented
-
-if TYPE_CHECKING:
-    from .app import Health
+from .health import Health, ModelState
 
 MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR" in os.environ
 UNMATCHED = "unmatched"  # the route label of a path no route serves (a 404)
-SELF_CHECK_STATES = ("checking", "ok", "mismatch", "missing")
+TEXT = {"content": {"text/plain": {"schema": {"type": "string"}}}}  # what the OpenAPI document says of a 200
 # An analysis takes from milliseconds (a refusal) to the time budget's tens of seconds.
 SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -44,7 +42,7 @@ SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 
 class Metrics:
     """Every metric of one app; the API's parts record into it as things happen."""
 
-    def __init__(self, store: Store, health: Callable[[], "Health"]):
+    def __init__(self, store: Store, health: Callable[[], Health]):
         self.registry = CollectorRegistry()
         self.requests = Histogram(
             "pixelproof_http_request_duration_seconds",
@@ -124,7 +122,7 @@ class _ScrapedState(Collector):
     """Read at each scrape: jobs by state from the (shared) database, and the model self-check
     as /healthz reports it (every process checks the same models on the same machine)."""
 
-    def __init__(self, store: Store, health: Callable[[], "Health"]):
+    def __init__(self, store: Store, health: Callable[[], Health]):
         self.store = store
         self.health = health
 
@@ -140,7 +138,7 @@ class _ScrapedState(Collector):
             labels=["model", "state"],
         )
         for model, health in self.health().models.items():
-            for state in SELF_CHECK_STATES:
+            for state in get_args(ModelState):
                 selfcheck.add_metric([model, state], int(health.state == state))
         yield selfcheck
 
@@ -156,7 +154,7 @@ def install(app: FastAPI, metrics: Metrics, *, public: bool) -> None:
         tags=["health"],
         summary="Prometheus metrics" + (" (no auth)" if public else ""),
         dependencies=[] if public else [Depends(authenticate)],
-        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **({} if public else documented(401))},
+        responses={200: TEXT, **({} if public else documented(401))},
     )
     def prometheus_metrics() -> Response:
         """Requests, analyzer durations, admission, jobs and the model self-check, in Prometheus's
