@@ -8,7 +8,6 @@ import zipfile
 
 import httpx
 import numpy as np
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from pixelproof.api.admission import analysis_slots
@@ -152,7 +151,6 @@ def test_a_job_moves_the_jobs_by_state_and_its_analyzers(in_process_api):
     assert sum(moved(before, after, ANALYZERS).values()) == len(CHEAP)
 
 
-@pytest.mark.slow
 def test_several_server_processes_answer_for_all_of_them(start_server, tmp_path):
     """Two `pixelproof serve` processes on one store and one PROMETHEUS_MULTIPROC_DIR (as
     workers behind one port would be): either one's /metrics counts the other's requests."""
