@@ -8,7 +8,6 @@ import zipfile
 
 import httpx
 import numpy as np
-from prometheus_client.parser import text_string_to_metric_families
 
 from pixelproof.api.admission import analysis_slots
 from pixelproof.settings import Settings
@@ -16,34 +15,11 @@ from pixelproof.settings import Settings
 from tests.support.cli import HTTP_TIMEOUT_S, create_token
 from tests.support.fixtures import settled_health
 from tests.support.images import png
+from tests.support.metrics import moved, scrape, value
 
 CHEAP = ["metadata", "watermark"]  # two analyzers without a model to load
 REQUESTS = "pixelproof_http_request_duration_seconds_count"
 ANALYZERS = "pixelproof_analyzer_duration_seconds_count"
-
-Samples = dict[tuple[str, frozenset], float]
-
-
-def scrape(client: httpx.Client) -> Samples:
-    response = client.get("/metrics")
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/plain")
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-    }
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, frozenset(labels.items())), 0.0)
-
-
-def moved(before: Samples, after: Samples, name: str) -> dict[frozenset, float]:
-    """The series of ``name`` that changed, and by how much."""
-    keys = {labels for sample, labels in before | after if sample == name}
-    changes = {labels: after.get((name, labels), 0.0) - before.get((name, labels), 0.0) for labels in keys}
-    return {labels: change for labels, change in changes.items() if change}
 
 
 def series(method: str, route: str, status: int) -> frozenset:

@@ -57,8 +57,7 @@ class Admission:
         self.fetches = anyio.CapacityLimiter(settings.max_concurrent_fetches)
         self._queues: dict[Queue, anyio.CapacityLimiter] = {"analysis": self.slots, "fetch": self.fetches}
         for queue, limiter in self._queues.items():
-            metrics.capacity.labels(queue).set(limiter.total_tokens)
-            metrics.waiting.labels(queue), metrics.in_use.labels(queue)  # shown at 0 from the start
+            metrics.admission_queue(queue, limiter.total_tokens)
         self.keys = KeyLimits(settings)
 
     @contextmanager

@@ -58,28 +58,9 @@ class Metrics:
             buckets=SECONDS_BUCKETS,
             registry=self.registry,
         )
-        # livesum: with several processes, the sum over those still running.
-        self.waiting = Gauge(
-            "pixelproof_admission_waiting",
-            "Requests waiting for an analysis slot or a URL fetch",
-            ["queue"],
-            multiprocess_mode="livesum",
-            registry=self.registry,
-        )
-        self.in_use = Gauge(
-            "pixelproof_admission_in_use",
-            "Analysis slots or URL fetches taken",
-            ["queue"],
-            multiprocess_mode="livesum",
-            registry=self.registry,
-        )
-        self.capacity = Gauge(
-            "pixelproof_admission_capacity",
-            "Analysis slots or URL fetches there are",
-            ["queue"],
-            multiprocess_mode="livesum",
-            registry=self.registry,
-        )
+        self.waiting = self._admission_gauge("waiting", "Requests waiting for an analysis slot or a URL fetch")
+        self.in_use = self._admission_gauge("in_use", "Analysis slots or URL fetches taken")
+        self.capacity = self._admission_gauge("capacity", "Analysis slots or URL fetches there are")
         self.refusals = Counter(
             "pixelproof_admission_refusals",
             "Requests admission refused, by error code (rate_limited, server_busy, time_budget_exceeded)",
@@ -88,6 +69,18 @@ class Metrics:
         )
         self._scraped = _ScrapedState(store, health)
         self.registry.register(self._scraped)
+
+    def _admission_gauge(self, name: str, description: str) -> Gauge:
+        """By queue (``analysis``, ``fetch``); with several processes, summed over those running."""
+        return Gauge(
+            f"pixelproof_admission_{name}", description, ["queue"], multiprocess_mode="livesum", registry=self.registry
+        )
+
+    def admission_queue(self, queue: str, capacity: int) -> None:
+        """Show ``queue``'s series from the start: its capacity, none waiting, none in use."""
+        self.capacity.labels(queue).set(capacity)
+        self.waiting.labels(queue)
+        self.in_use.labels(queue)
 
     def observe_report(self, report: Report) -> None:
         for name, section in report.analyzers.items():
