@@ -190,8 +190,9 @@ def route_template(scope: Scope) -> str:
     its own part (``/reports/{report_id}``): the router's prefix, always literal here, is what
     the request path has in front of the part that route matches."""
     route, path = scope.get("route"), scope["path"]
-    if route is None:  # a mount's own app (the docs' assets), or no route at all
-        return f"{scope['root_path']}/{{path}}" if scope.get("root_path") else UNMATCHED
+    if route is None:  # a mount's own app (the docs' assets: a mount adds app_root_path), or no route
+        mount = scope["root_path"].removeprefix(scope["app_root_path"]) if "app_root_path" in scope else None
+        return f"{mount}/{{path}}" if mount else UNMATCHED
     for start, char in enumerate(path):
         if char == "/" and route.path_regex.match(path[start:]):
             return path[:start] + route.path
