@@ -67,6 +67,7 @@ def test_requests_are_counted_under_their_route_template_and_status(in_process_a
     assert client.get("/v1/reports/no-such-report").status_code == 404
     assert client.post("/v1/analyze", files={"image": ("empty.png", b"", "image/png")}).status_code == 400
     assert client.get("/no/such/path").status_code == 404
+    assert client.request("BREW", "/v1/reports").status_code == 405
     after = scrape(client)
 
     assert moved(before, after, REQUESTS) == {
@@ -74,6 +75,7 @@ def test_requests_are_counted_under_their_route_template_and_status(in_process_a
         series("GET", "/v1/reports/{report_id}", 404): 1,
         series("POST", "/v1/analyze", 400): 1,
         series("GET", "unmatched", 404): 1,
+        series("other", "/v1/reports", 405): 1,
         series("GET", "/metrics", 200): 1,
     }
     text = client.get("/metrics").text

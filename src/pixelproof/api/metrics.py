@@ -33,6 +33,7 @@ from .errors import RetryLater, documented
 from .health import Health, ModelState
 
 MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR" in os.environ
+METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}  # others are labelled "other"
 UNMATCHED = "unmatched"  # the route label of a path no route serves (a 404)
 TEXT = {"content": {"text/plain": {"schema": {"type": "string"}}}}  # what the OpenAPI document says of a 200
 # An analysis takes from milliseconds (a refusal) to the time budget's tens of seconds.
@@ -180,7 +181,8 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_noting_status)
         finally:
-            labels = (scope["method"], route_template(scope), str(status))
+            method = scope["method"] if scope["method"] in METHODS else "other"  # any token parses as one
+            labels = (method, route_template(scope), str(status))
             self.metrics.requests.labels(*labels).observe(time.perf_counter() - start)
 
 
