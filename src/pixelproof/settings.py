@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     webhook_first_retry_s: float = Field(5.0, gt=0)  # the wait after a failed delivery; it doubles each time
     webhook_retry_for_s: float = Field(3600.0, ge=0)  # retries stop this long after the first attempt
 
+    metrics_public: bool = False  # GET /metrics answers without an API key (a scraper on a private network)
+
     heatmap: bool = False  # the pixel analyzer adds region scores over a grid (up to 16 more CLIP runs)
 
     c2pa_trust_pem: Path | None = None  # a PEM bundle of C2PA trust anchors; replaces the default trust list

@@ -22,6 +22,7 @@ import pytest
 
 from tests.support.cli import HTTP_TIMEOUT_S, create_token
 from tests.support.compat import image, new_key, pair
+from tests.support.metrics import scrape, value
 
 
 def start(start_server, tmp_path_factory, store_args=None, **settings):
@@ -205,6 +206,10 @@ def test_a_full_server_answers_503_and_a_busy_key_429(start_server, tmp_path_fac
             full = upload(c)
             native_error(full, 503, "server_busy")  # another key: no slot frees within 0.2 s
             retry_after(full)
+            held_slot = scrape(c)
+            assert value(held_slot, "pixelproof_admission_in_use", queue="analysis") == 1
+            for code in ("rate_limited", "server_busy"):
+                assert value(held_slot, "pixelproof_admission_refusals_total", code=code) == 1
             assert c.get("/healthz").status_code == 200
             assert c.get("/v1/reports").status_code == 200  # reads pass the lock
         assert not held.done()

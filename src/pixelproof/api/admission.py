@@ -15,7 +15,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import anyio
 from starlette.requests import Request
@@ -27,6 +27,7 @@ from ..storage import KeyInfo
 from . import memory
 from .errors import ServerBusy
 from .key_limits import KeyLimits
+from .metrics import Metrics
 
 T = TypeVar("T")
 
@@ -43,23 +44,32 @@ def analysis_slots(settings: Settings) -> int:
     return max(1, min(fits, 2 * (os.cpu_count() or 1)))
 
 
+Queue = Literal["analysis", "fetch"]
+DESCRIBED: dict[Queue, str] = {"analysis": "analysis slots", "fetch": "URL fetches"}
+
+
 class Admission:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, metrics: Metrics):
         self.settings = settings
+        self.metrics = metrics
         self.slots = anyio.CapacityLimiter(analysis_slots(settings))
         self._threads = anyio.CapacityLimiter(self.slots.total_tokens)  # the slots' own worker threads
         self.fetches = anyio.CapacityLimiter(settings.max_concurrent_fetches)
+        self._queues: dict[Queue, anyio.CapacityLimiter] = {"analysis": self.slots, "fetch": self.fetches}
+        for queue, limiter in self._queues.items():
+            metrics.admission_queue(queue, limiter.total_tokens)
         self.keys = KeyLimits(settings)
 
     @contextmanager
     def admit(self, key: KeyInfo | None) -> Iterator[Budget]:
-        """One request of ``key``, within its limits (else 429): its time budget starts now."""
-        with self.keys.admit(key):
+        """One request of ``key``, within its limits (else 429): its time budget starts now.
+        Its refusals (429, 503 now or later in the request) are counted in the metrics."""
+        with self.metrics.counting_refusals(), self.keys.admit(key):
             yield Budget(self.settings.time_budget_s)
 
     async def fetch(self, url: str, budget: Budget) -> bytes:
         """The bytes behind ``url``, fetched in the event loop within the request's budget."""
-        async with self._turn(self.fetches, budget, "URL fetches"):
+        async with self._turn("fetch", budget):
             try:
                 with anyio.fail_after(budget.remaining()):
                     return await fetch_url(url, self.settings)
@@ -77,7 +87,7 @@ class Admission:
             finally:
                 memory.release()
 
-        async with self._turn(self.slots, budget, "analysis slots"):
+        async with self._turn("analysis", budget):
             watcher = asyncio.create_task(_abandon_on_disconnect(request, budget)) if request else None
             await asyncio.sleep(0)  # its first look comes before the work starts
             try:
@@ -87,12 +97,13 @@ class Admission:
                     watcher.cancel()
 
     @asynccontextmanager
-    async def _turn(self, limiter: anyio.CapacityLimiter, budget: Budget, what: str) -> AsyncIterator[None]:
-        """Hold one of ``limiter``'s tokens, waiting for one at most ``admission_wait_s``."""
-        wait = self.settings.admission_wait_s
+    async def _turn(self, queue: Queue, budget: Budget) -> AsyncIterator[None]:
+        """Hold one of ``queue``'s tokens, waiting for one at most ``admission_wait_s``."""
+        limiter, wait = self._queues[queue], self.settings.admission_wait_s
         try:
             limiter.acquire_nowait()
         except anyio.WouldBlock:
+            self.metrics.waiting.labels(queue).inc()
             try:
                 with anyio.fail_after(min(wait, budget.remaining())):
                     await limiter.acquire()
@@ -100,12 +111,16 @@ class Admission:
                 if budget.remaining() <= 0:
                     raise budget.exceeded() from None
                 raise ServerBusy(
-                    f"all {limiter.total_tokens} {what} stayed busy for {wait:g}s; try again later", wait
+                    f"all {limiter.total_tokens} {DESCRIBED[queue]} stayed busy for {wait:g}s; try again later", wait
                 ) from None
+            finally:
+                self.metrics.waiting.labels(queue).dec()
+        self.metrics.in_use.labels(queue).inc()
         try:
             yield
         finally:
             limiter.release()
+            self.metrics.in_use.labels(queue).dec()
 
 
 async def _abandon_on_disconnect(request: Request, budget: Budget) -> None:

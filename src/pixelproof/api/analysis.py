@@ -78,6 +78,7 @@ async def analyze_image(
                 report = state.engine.analyze(
                     data, external_id=external_id, only=only, excluding=excluding, heatmap=heatmap, budget=budget
                 )
+                state.metrics.observe_report(report)
                 report.filename = filename
                 if require:
                     require(report)

@@ -1,13 +1,9 @@
 """Builds the application: one Engine (models load once) and one Store per app."""
 
-import logging
-import threading
 from contextlib import asynccontextmanager
-from typing import Literal
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel
 
 from ..__version__ import __version__
 from ..pipeline import Engine
@@ -16,15 +12,19 @@ from ..storage import Store
 from . import analyze, compat, jobs, reports, web
 from .admission import Admission
 from .errors import install_error_handlers
+from .health import Health, SelfCheck
 from .job_worker import JobWorker
 from .limits import BodySizeLimit
+from .metrics import Metrics
+from .metrics import install as install_metrics
 
 DESCRIPTION = """Tells whether an image was made by a generative AI model, and shows the evidence.
 
 Every endpoint needs `Authorization: Bearer <token>` (create one with `pixelproof keys create`),
 unless the server runs with `--open`, except those that hold no data: `/healthz`, AIorNOT's
 `/v1/system/live` (its client asks without a key), the web page (`/`, `/web/…`) and this
-documentation (`/docs` and below, `/redoc`, `/openapi.json`). Every error has the shape
+documentation (`/docs` and below, `/redoc`, `/openapi.json`). Prometheus metrics at `/metrics`
+need a key too, unless the server runs with `metrics_public`. Every error has the shape
 `{"error": {"code": "...", "message": "..."}}`; branch on `code`.
 
 A key may carry credits: every analyzed image costs one, whichever API asked, and a key with
@@ -42,62 +42,14 @@ every field and where it comes from in the report.
 """
 
 
-log = logging.getLogger("uvicorn.error")  # uvicorn's general log: our lines appear beside "Started server"
-
-
-class ModelHealth(BaseModel):
-    state: Literal["checking", "ok", "mismatch", "missing"]
-    message: str
-
-
-class Health(BaseModel):
-    # "degraded": a model is missing or computes other numbers on this machine, so the
-    # analyzers that need it answer "errored" instead of scoring (see ``models``).
-    status: Literal["ok", "degraded"] = "ok"
-    version: str = __version__
-    models: dict[str, ModelHealth] = {}
-
-
-class SelfCheck:
-    """The numerics self-check, run once in the background at start so the port opens at once;
-    analyzers wait for the same (cached) checks before their first score."""
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.results = None
-        self.error: str | None = None
-        self.thread = threading.Thread(target=self._run, name="pixelproof-selfcheck", daemon=True)
-
-    def _run(self) -> None:
-        from ..selfcheck import run  # imported here: it loads the analyzers
-
-        try:
-            self.results = run(self.settings)
-        except Exception as exc:  # noqa: BLE001 - health must still answer
-            log.exception("numerics self-check failed to run")
-            self.results = []
-            self.error = f"{type(exc).__name__}: {exc}"
-            return
-        for result in self.results:
-            (log.info if result.state == "ok" else log.warning)("self-check %s", result.message)
-
-    def health(self) -> Health:
-        if self.results is None:
-            return Health(models={"self-check": ModelHealth(state="checking", message="running")})
-        models = {r.model: ModelHealth(state=r.state, message=r.message) for r in self.results}
-        if not self.results:
-            models = {"self-check": ModelHealth(state="mismatch", message=f"could not run: {self.error}")}
-        degraded = any(m.state != "ok" for m in models.values())
-        return Health(status="degraded" if degraded else "ok", models=models)
-
-
 def create_app(settings: Settings | None = None, *, open_access: bool = False) -> FastAPI:
     settings = settings or Settings()
     store = Store.open(settings.db_url)
     selfcheck = SelfCheck(settings)
     engine = Engine(settings)
-    admission = Admission(settings)
-    job_worker = JobWorker(settings, store, engine, admission)
+    metrics = Metrics(store, selfcheck.health)
+    admission = Admission(settings, metrics)
+    job_worker = JobWorker(settings, store, engine, admission, metrics)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -107,6 +59,7 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
             yield
         finally:
             await job_worker.stop()
+            metrics.process_exited()
             store.close()
 
     # The docs pages load Swagger UI and ReDoc from this server (a package ships them), not a CDN:
@@ -129,6 +82,7 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
     app.add_middleware(
         BodySizeLimit, max_upload_bytes=settings.max_upload_bytes, max_archive_bytes=settings.max_archive_bytes
     )
+    install_metrics(app, metrics, public=settings.metrics_public)
     app.include_router(analyze.router, prefix="/v1")
     app.include_router(reports.router, prefix="/v1")
     app.include_router(jobs.router, prefix="/v1")

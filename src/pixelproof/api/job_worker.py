@@ -24,6 +24,7 @@ from ..storage.jobs import ClaimedItem, Job
 from .admission import Admission
 from .analyze import AnalyzerChoice
 from .errors import RetryLater
+from .metrics import Metrics
 from .webhooks import deliver
 
 IDLE_POLL_S = 1.0  # an idle worker looks at the table this often, besides being woken on submit
@@ -33,11 +34,12 @@ log = logging.getLogger("uvicorn.error")
 
 
 class JobWorker:
-    def __init__(self, settings: Settings, store: Store, engine: Engine, admission: Admission):
+    def __init__(self, settings: Settings, store: Store, engine: Engine, admission: Admission, metrics: Metrics):
         self.settings = settings
         self.store = store
         self.engine = engine
         self.admission = admission
+        self.metrics = metrics
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
 
@@ -117,6 +119,7 @@ class JobWorker:
                     heatmap=options.heatmap,
                     budget=budget,
                 )
+                self.metrics.observe_report(report)
                 report.filename = item.filename
                 return report
 

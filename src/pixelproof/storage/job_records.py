@@ -104,6 +104,11 @@ class JobRecords(Database):
                 webhook_attempts=[WebhookAttempt(a.attempted_at, a.status_code, a.error) for a in attempts],
             )
 
+    def job_counts(self) -> dict[str, int]:
+        """How many jobs are in each state, whoever owns them (for the metrics)."""
+        with self._session() as session:
+            return dict(session.execute(select(JobRow.state, func.count()).group_by(JobRow.state)).all())
+
     def job_results(self, job_id: str, api_key_id: str | None) -> Iterator[ItemOutcome]:
         """Every item in order, read a page at a time so a large job is never all in memory."""
         self.get_job(job_id, api_key_id)  # JobNotFound before the first line

@@ -1,0 +1,28 @@
+"""Reading /metrics from a test: every sample by name and labels, and what moved between two reads."""
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+Samples = dict[tuple[str, frozenset], float]
+
+
+def scrape(client: httpx.Client) -> Samples:
+    response = client.get("/metrics")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain")
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def moved(before: Samples, after: Samples, name: str) -> dict[frozenset, float]:
+    """The series of ``name`` that changed, and by how much."""
+    keys = {labels for sample, labels in before | after if sample == name}
+    changes = {labels: after.get((name, labels), 0.0) - before.get((name, labels), 0.0) for labels in keys}
+    return {labels: change for labels, change in changes.items() if change}
