@@ -13,7 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from pixelproof.analyzers.deepfake import HEAD_PATH
@@ -22,7 +21,7 @@ from pixelproof.index.edits import cropped
 
 from tests.support.c2pa import AI_IMAGE
 from tests.support.cli import pixelproof_cli
-from tests.support.compat import ai_declared, image, new_key, start_compat_server
+from tests.support.compat import ai_declared, image, new_key
 from tests.support.images import BY_NAME, encode, photo_like, png, scene, sd_script
 from tests.support.shared import data_images
 
@@ -51,16 +50,6 @@ for method, args, kwargs in json.loads(sys.argv[1]):
         results.append({"type": type(value).__name__, "value": value.model_dump(mode="json"), "is_ai": is_ai})
 print(json.dumps(results))
 """
-
-
-@pytest.fixture(scope="module")
-def server(start_server, tmp_path_factory):
-    return start_compat_server(start_server, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def models_server(start_server, tmp_path_factory, fetched_models):
-    return start_compat_server(start_server, tmp_path_factory, models=fetched_models)
 
 
 def official_env(server, token: str | None, home: Path) -> dict[str, str]:

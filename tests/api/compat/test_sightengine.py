@@ -12,7 +12,7 @@ from pixelproof.analyzers.deepfake import HEAD_PATH
 from pixelproof.evaluation.runner import read_labeled
 
 from tests.support.cli import pixelproof_cli
-from tests.support.compat import ai_declared, image, image_host, new_key, pair, start_compat_server
+from tests.support.compat import ai_declared, image, image_host, new_key, pair
 from tests.support.shared import REPO_ROOT, data_images
 
 SightengineClient = pytest.importorskip(
@@ -20,16 +20,6 @@ SightengineClient = pytest.importorskip(
 ).SightengineClient
 HAS_FACE_HEAD = HEAD_PATH.exists()  # the faces analyzer judges faces only with a trained head
 DOCS = REPO_ROOT / "docs" / "compatibility.md"
-
-
-@pytest.fixture(scope="module")
-def server(start_server, tmp_path_factory):
-    return start_compat_server(start_server, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def models_server(start_server, tmp_path_factory, fetched_models):
-    return start_compat_server(start_server, tmp_path_factory, models=fetched_models)
 
 
 def client(server, token: str | None = None) -> SightengineClient:
