@@ -3,7 +3,6 @@ templates (never raw paths), behind the key unless the server says otherwise; an
 server processes sharing ``PROMETHEUS_MULTIPROC_DIR``, any of them answers for all."""
 
 import io
-import time
 import zipfile
 
 import httpx
@@ -12,10 +11,11 @@ import numpy as np
 from pixelproof.api.admission import analysis_slots
 from pixelproof.settings import Settings
 
-from tests.support.cli import HTTP_TIMEOUT_S, create_token
+from tests.support.cli import create_token
 from tests.support.fixtures import settled_health
 from tests.support.images import png
 from tests.support.metrics import moved, scrape, value
+from tests.support.waiting import until
 
 CHEAP = ["metadata", "watermark"]  # two analyzers without a model to load
 REQUESTS = "pixelproof_http_request_duration_seconds_count"
@@ -120,10 +120,7 @@ def test_a_job_moves_the_jobs_by_state_and_its_analyzers(in_process_api):
     archive = {"archive": ("one.zip", zipped(image(4)), "application/zip")}
     submitted = client.post("/v1/jobs", files=archive, data={"only": CHEAP})
     assert submitted.status_code == 202, submitted.text
-    deadline = time.monotonic() + HTTP_TIMEOUT_S  # only a hung worker waits this long
-    while client.get(f"/v1/jobs/{submitted.json()['id']}").json()["state"] != "done":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    until(lambda: client.get(f"/v1/jobs/{submitted.json()['id']}").json()["state"], lambda state: state == "done")
     after = scrape(client)
     assert value(after, "pixelproof_jobs", state="done") - value(before, "pixelproof_jobs", state="done") == 1
     assert sum(moved(before, after, ANALYZERS).values()) == len(CHEAP)
