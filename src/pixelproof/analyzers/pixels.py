@@ -97,7 +97,7 @@ class PixelAnalyzer(Analyzer):
         )
 
     def analyze(self, media: Media, options: AnalysisOptions = DEFAULT_OPTIONS) -> PixelEvidence:
-        tokens = media_tokens(self.backbone, media)
+        tokens = media_tokens(self.backbone, media, self.head.view_count)
         raw = float(self.head.detector(tokens))
         p = self.head.probability(raw)
         low, high = self.head.band
@@ -109,7 +109,7 @@ class PixelAnalyzer(Analyzer):
             uncertain_band=(low, high),
             label=label,
             generator=self._generator(tokens),
-            views=list(VIEWS),
+            views=list(VIEWS[: self.head.view_count]),
             models=self.models,
             heatmap=self._heatmap(media) if heatmap else None,
         )

@@ -83,6 +83,11 @@ class Head:
     info: dict  # version, backbone hash, training summary
     golden: dict[str, float] = field(default_factory=dict)  # test card -> raw score where measured
 
+    @property
+    def view_count(self) -> int:
+        """How many of ``VIEWS`` (a prefix) the detector and family heads read: each costs a CLIP run."""
+        return 1 + max(v for linear in (self.detector, self.family) for part in linear.parts for v in part["views"])
+
     def probability(self, raw: float) -> float:
         return float(np.interp(raw, self.calibration_x, self.calibration_y))
 
@@ -135,7 +140,7 @@ RAW_TOLERANCE = 0.01  # raw-score units; near the threshold 0.01 moves P(AI) by 
 
 def testcard_scores(backbone: ClipBackbone, head: Head) -> dict[str, float]:
     """The head's raw score on each test card, through the same views and CLIP the analyzer uses."""
-    return {name: float(head.detector(backbone.tokens(views(rgb)))) for name, rgb in cards().items()}
+    return {name: float(head.detector(backbone.tokens(views(rgb, head.view_count)))) for name, rgb in cards().items()}
 
 
 _lock = threading.Lock()

@@ -81,14 +81,14 @@ def grid_crops(image: Image.Image, max_cells: int = 4) -> tuple[list[Image.Image
     return crops, boxes
 
 
-def native_views(image: Image.Image) -> list[Image.Image]:
-    return [native_crop(image, cx, cy) for cx, cy in NATIVE_CENTRES]
+def native_views(image: Image.Image, count: int = len(NATIVE_CENTRES)) -> list[Image.Image]:
+    return [native_crop(image, cx, cy) for cx, cy in NATIVE_CENTRES[:count]]
 
 
-def views(rgb: np.ndarray) -> list[Image.Image]:
-    """The fixed views the detector scores, in ``VIEWS`` order."""
+def views(rgb: np.ndarray, count: int = len(VIEWS)) -> list[Image.Image]:
+    """The first ``count`` of the fixed views the detector scores, in ``VIEWS`` order."""
     image = Image.fromarray(rgb)
-    return [global_view(image)] + native_views(image)
+    return [global_view(image)] + native_views(image, count - 1)
 
 
 def to_tensor(crops: list[Image.Image]) -> np.ndarray:
@@ -139,9 +139,13 @@ def global_tokens(backbone: ClipBackbone, media: Media) -> np.ndarray:
     return media.derived[key]
 
 
-def media_tokens(backbone: ClipBackbone, media: Media) -> np.ndarray:
-    """The tokens of ``views(media.rgb)``, the global view's through ``global_tokens``."""
-    native = backbone.tokens(native_views(Image.fromarray(media.rgb)))
+def media_tokens(backbone: ClipBackbone, media: Media, count: int = len(VIEWS)) -> np.ndarray:
+    """The tokens of ``views(media.rgb, count)``, the global view's through ``global_tokens``.
+
+    A head that reads the global view only costs one CLIP run, not four."""
+    if count == 1:
+        return global_tokens(backbone, media)
+    native = backbone.tokens(native_views(Image.fromarray(media.rgb), count - 1))
     return np.concatenate([global_tokens(backbone, media), native])
 
 
