@@ -14,7 +14,9 @@ def worker(
     db: DbOption = None,
     concurrency: Annotated[
         int | None,
-        typer.Option(min=1, metavar="N", help="Images analyzed at once.", show_default="as many as the memory budget holds"),
+        typer.Option(
+            min=1, metavar="N", help="Images analyzed at once.", show_default="as many as the memory budget holds"
+        ),
     ] = None,
 ) -> None:
     """Run jobs' images from the PostgreSQL database, on this machine, until stopped (Ctrl+C).
