@@ -83,6 +83,7 @@ class QueueWorker(JobWorker):
                 update_heartbeat_interval=HEARTBEAT_S,
                 stalled_worker_timeout=STALLED_AFTER_S,
                 shutdown_graceful_timeout=self.settings.time_budget_s,  # no analysis outlives its budget
+                delete_jobs="successful",  # what a task did is in the job table; a failed one stays to be read
                 **options,
             )
 
