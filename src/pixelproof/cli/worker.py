@@ -39,5 +39,5 @@ def worker(
     with open_store(settings) as store:
         queue_worker = standalone_worker(settings, store)
         slots = queue_worker.admission.slots.total_tokens
-        typer.echo(f"pixelproof worker: {concurrency or slots} images at once; Ctrl+C stops", err=True)
+        typer.echo(f"pixelproof worker: up to {concurrency or slots} image(s) at once; Ctrl+C stops", err=True)
         asyncio.run(queue_worker.work(concurrency or slots))
