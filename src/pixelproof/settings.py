@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     key_concurrent_analyses: int = Field(8, ge=0)  # analyses (with their fetches) a key may have running; 0: no limit
 
     # Async jobs (POST /v1/jobs, docs/scaling.md): how many run here, how large they may be.
-    job_workers: int = Field(1, ge=0)  # images analyzed at once by this server's job worker; 0: only queue jobs
+    job_workers: int = Field(1, ge=0)  # job images this server runs at once; 0: it only queues (`pixelproof worker`)
     max_job_images: int = Field(1000, ge=1)  # URLs, or archive members, in one job
     max_archive_bytes: int = Field(100 * MB, gt=0, le=1024 * MB)  # an uploaded archive, and all it unpacks to
     webhook_first_retry_s: float = Field(5.0, gt=0)  # the wait after a failed delivery; it doubles each time

@@ -6,104 +6,25 @@ import hashlib
 import hmac
 import io
 import json
-import threading
 import time
 import zipfile
-from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from PIL import Image
 
 from pixelproof.settings import Settings
 from pixelproof.storage import Store
 
 from tests.support.cli import HTTP_TIMEOUT_S, create_token, pixelproof_cli
+from tests.support.jobs import CHEAP, WebhookReceiver, finished, image_host, png
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.slow
 
-FINISHED = ("done", "failed", "cancelled")
-CHEAP = "metadata"  # the analyzer the jobs run: no model to load
-
-
-def png(seed: int) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (48, 48), (seed * 40 % 256, 90, 200)).save(out, format="PNG")
-    return out.getvalue()
-
-
-class ImageHost:
-    """Loopback images at /img/N.png; /gate/N.png answers only once ``gate`` is set, and
-    ``reached`` tells that a request for it arrived. ``hits`` counts requests per path."""
-
-    def __init__(self):
-        self.gate = threading.Event()
-        self.reached = threading.Event()
-        self.hits: Counter[str] = Counter()
-        host = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                host.hits[self.path] += 1
-                if self.path.startswith("/gate/"):
-                    host.reached.set()
-                    host.gate.wait(HTTP_TIMEOUT_S)
-                body = png(int(self.path.rsplit("/", 1)[-1].removesuffix(".png")))
-                self.send_response(200)
-                self.send_header("Content-Type", "image/png")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.http.daemon_threads = True
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.http.server_port}{path}"
-
-    def close_gate(self) -> None:
-        self.gate.clear()
-        self.reached.clear()
-
-
-class WebhookReceiver:
-    """Loopback receiver: answers 500 to the first ``failures`` posts, then 200; keeps them all."""
-
-    def __init__(self, failures: int):
-        self.posts: list[tuple[dict[str, str], bytes]] = []
-        self.delivered = threading.Event()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.posts.append((dict(self.headers), body))
-                ok = len(receiver.posts) > failures
-                self.send_response(200 if ok else 500)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                if ok:
-                    receiver.delivered.set()
-
-            def log_message(self, *args):
-                pass
-
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.http.server_port}/hooks/pixelproof"
-
 
 @pytest.fixture(scope="module")
 def images():
-    host = ImageHost()
-    yield host
-    host.gate.set()
-    host.http.shutdown()
+    with image_host() as host:
+        yield host
 
 
 @pytest.fixture(scope="module")
@@ -113,11 +34,6 @@ def jobs_server(start_server, tmp_path_factory):
     token = create_token(*store_args)
     env = {"PIXELPROOF_WEBHOOK_FIRST_RETRY_S": "0.5"}
     return start_server(store_args, "--max-upload-mb", "1", "--url-allow", "127.0.0.1", token=token, env=env)
-
-
-def finished(client, job_id: str) -> dict:
-    """The job once it has finished."""
-    return until(lambda: client.get(f"/v1/jobs/{job_id}").json(), lambda job: job["state"] in FINISHED)
 
 
 def zip_of(members: dict[str, bytes], method=zipfile.ZIP_STORED) -> bytes:

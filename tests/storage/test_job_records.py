@@ -113,3 +113,31 @@ def test_webhook_attempts_and_the_secret_are_kept(store):
     attempts = store.get_job(job.id, key.id).webhook_attempts
     assert [(a.status_code, a.error) for a in attempts] == [(503, "the receiver answered HTTP 503")]
     assert store.webhooks_pending() == []
+
+
+def test_a_task_queue_claims_an_image_only_while_it_is_queued(store):
+    key, _ = store.create_key("k")
+    _job(store, key.id, 1)
+    claimed = store.claim_item()
+    assert store.claim_queued_item(claimed.id) is None  # running: another worker has it
+    store.requeue_item(claimed.id)  # its worker died
+    again = store.claim_queued_item(claimed.id)
+    assert again is not None and store.complete_item(again, ENGINE.analyze(again.data))
+    store.requeue_item(claimed.id)  # a late recovery leaves a settled image as it is
+    assert store.claim_queued_item(claimed.id) is None
+    assert store.job(claimed.job_id).counts["done"] == 1
+
+
+def test_on_postgresql_the_tasks_are_queued_with_the_work_they_run(postgres):
+    from pixelproof.storage.queue import ANALYZE, WEBHOOK, queue_app
+
+    url = postgres.fresh_url()
+    with Store.open(url) as store:
+        key, _ = store.create_key("k")
+        job = _job(store, key.id, 2, callback_url="http://127.0.0.1:9/hook")
+    with Store.open(url) as store:  # the procrastinate schema is not applied twice
+        store.cancel_job(job.id, key.id)
+    with queue_app(url).open() as queue:
+        tasks = [(j.task_name, j.task_kwargs) for j in sorted(queue.job_manager.list_jobs(), key=lambda j: j.id)]
+    items = [{"job_id": job.id, "item_id": i} for i in (1, 2)]
+    assert tasks == [(ANALYZE, items[0]), (ANALYZE, items[1]), (WEBHOOK, {"job_id": job.id})]

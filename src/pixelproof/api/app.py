@@ -13,7 +13,7 @@ from . import analyze, compat, jobs, reports, web
 from .admission import Admission
 from .errors import install_error_handlers
 from .health import Health, SelfCheck
-from .job_worker import JobWorker
+from .job_worker import job_worker_for
 from .limits import BodySizeLimit
 from .metrics import Metrics
 from .metrics import install as install_metrics
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
     engine = Engine(settings)
     metrics = Metrics(store, selfcheck.health)
     admission = Admission(settings, metrics)
-    job_worker = JobWorker(settings, store, engine, admission, metrics)
+    job_worker = job_worker_for(settings, store, engine, admission, metrics)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):

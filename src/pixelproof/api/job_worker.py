@@ -6,8 +6,8 @@ interactive requests, and store the report with the item in one transaction. At 
 items a killed server left running go back to the queue, jobs whose last item was stored but
 that were never marked finished are finished, and webhooks still pending are sent again.
 
-``process_item`` is the unit of work on its own, so a task-queue library's worker (for
-PostgreSQL, docs/scaling.md) can run the same step for an item id it was handed.
+``process_item`` is the unit of work on its own: on PostgreSQL, job_queue.py's procrastinate
+tasks run the same step for the item id they were handed (docs/scaling.md).
 """
 
 import asyncio
@@ -21,6 +21,7 @@ from ..pipeline import Engine
 from ..settings import Settings
 from ..storage import Store
 from ..storage.jobs import ClaimedItem, Job
+from ..storage.queue import is_queued
 from .admission import Admission
 from .analyze import AnalyzerChoice
 from .errors import RetryLater
@@ -33,6 +34,15 @@ BUSY_BACKOFF_S = 1.0  # a worker whose image found every analysis slot taken tri
 log = logging.getLogger("uvicorn.error")
 
 
+def job_worker_for(settings: Settings, *parts) -> "JobWorker":
+    """This process's worker: the in-process one on SQLite, procrastinate's on PostgreSQL."""
+    if not is_queued(settings.db_url):
+        return JobWorker(settings, *parts)
+    from .job_queue import QueueWorker  # imported here: procrastinate comes with the postgres extra
+
+    return QueueWorker(settings, *parts)
+
+
 class JobWorker:
     def __init__(self, settings: Settings, store: Store, engine: Engine, admission: Admission, metrics: Metrics):
         self.settings = settings
@@ -43,8 +53,8 @@ class JobWorker:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
 
-    def wake(self) -> None:
-        """A job was submitted: idle workers look now rather than at their next poll."""
+    async def submitted(self, job: Job) -> None:
+        """A job was stored: idle workers look now rather than at their next poll."""
         self._wake.set()
 
     async def start(self) -> None:
@@ -97,7 +107,7 @@ class JobWorker:
         except Exception as exc:  # noqa: BLE001 - every slot busy (RetryLater), or the database failed
             if not isinstance(exc, RetryLater):
                 log.exception("jobs: image %d of job %s goes back to the queue", item.id, item.job_id)
-            await run_in_threadpool(self.store.requeue_item, item)
+            await run_in_threadpool(self.store.requeue_item, item.id)
             await asyncio.sleep(BUSY_BACKOFF_S)
             return
         await self._finish_if_complete(item.job_id)
@@ -142,9 +152,9 @@ class JobWorker:
 
     async def _finish_if_complete(self, job_id: str) -> None:
         if await run_in_threadpool(self.store.finish_if_complete, job_id):
-            self.job_finished(await run_in_threadpool(self.store.job, job_id))
+            await self.job_finished(await run_in_threadpool(self.store.job, job_id))
 
-    def job_finished(self, job: Job) -> None:
+    async def job_finished(self, job: Job) -> None:
         """Send the webhook of a job that just ended (done, failed or cancelled), if it has one."""
         if job.callback_url:
             self._spawn(deliver(self.store, self.settings, job.id))

@@ -4,7 +4,8 @@ A job is a list of URLs (JSON) or an uploaded ZIP/TAR of images (multipart, fiel
 ``archive``), with the same analyzer options as ``/v1/analyze``. Every image's credit is
 reserved at submission (402 and no job when the key cannot pay for all of them); an image
 that fails or is cancelled gives its credit back. Jobs belong to the key that made them:
-another key gets 404. The worker is job_worker.py; the webhook, webhooks.py.
+another key gets 404. The worker is job_worker.py (SQLite) or job_queue.py's (PostgreSQL);
+the webhook, webhooks.py.
 """
 
 from typing import Annotated, Literal
@@ -126,7 +127,7 @@ async def submit_job(request: Request, key: ApiKey) -> JobStatus:
         job = await run_in_threadpool(
             store.create_job, key.id if key else None, stored, items, options.callback_url
         )
-    request.app.state.job_worker.wake()
+    await request.app.state.job_worker.submitted(job)
     return JobStatus.of(job)
 
 
@@ -173,5 +174,5 @@ async def cancel_job(job_id: str, request: Request, key: ApiKey) -> JobStatus:
     store = request.app.state.store
     job, cancelled_now = await run_in_threadpool(store.cancel_job, job_id, key.id if key else None)
     if cancelled_now:
-        request.app.state.job_worker.job_finished(job)
+        await request.app.state.job_worker.job_finished(job)
     return JobStatus.of(job)

@@ -1,11 +1,11 @@
-"""Command-line adapter: ``pixelproof scan | batch | serve | keys | models | feedback | index | eval``."""
+"""Command-line adapter: ``pixelproof scan | batch | serve | worker | keys | models | feedback | index | eval``."""
 
 from typing import Annotated
 
 import typer
 
 from ..__version__ import __version__
-from . import batch, evaluate, feedback, index, keys, models, scan, serve
+from . import batch, evaluate, feedback, index, keys, models, scan, serve, worker
 from .manpage import ManPageGroup
 
 app = typer.Typer(
@@ -17,6 +17,7 @@ app = typer.Typer(
 app.command("scan")(scan.scan)
 app.command("batch")(batch.batch)
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 app.add_typer(keys.app, name="keys")
 app.add_typer(models.app, name="models")
 app.add_typer(feedback.app, name="feedback")

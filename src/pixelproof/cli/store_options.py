@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..settings import Settings
 from ..storage import Store
+from ..storage.queue import QueueUnavailable
 
 DataDirOption = Annotated[
     Path | None,
@@ -43,7 +44,7 @@ def settings_from(**options) -> Settings:
 def open_store(settings: Settings) -> Iterator[Store]:
     try:
         store = Store.open(settings.db_url)
-    except (ValueError, SQLAlchemyError) as exc:
+    except (ValueError, SQLAlchemyError, QueueUnavailable) as exc:
         errors.print(f"[red]cannot open the database {settings.db_url}:[/red] {exc}", markup=True, highlight=False)
         raise typer.Exit(1) from None
     with store:

@@ -1,5 +1,6 @@
-"""Async jobs and their images: the table the in-process worker (and, later, a PostgreSQL task
-queue's workers) take work from.
+"""Async jobs and their images: the table the in-process worker (SQLite) and the task queue's
+workers (PostgreSQL: storage/queue.py, whose tasks are queued here in the same transactions)
+take work from.
 
 Credits for every image are reserved when the job is submitted; an image that fails or is
 cancelled gives its credit back in the same transaction that records it. A report and its
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, defer
 
 from .database import Database, utc_now
 from .key_records import refund_in
+from .queue import ANALYZE, WEBHOOK, enqueue
 from .jobs import (
     ClaimedItem,
     ItemOutcome,
@@ -49,7 +51,7 @@ class JobRecords(Database):
                 )
             )
             session.flush()
-            session.add_all(
+            rows = [
                 JobItemRow(
                     job_id=job_id,
                     position=position,
@@ -60,7 +62,10 @@ class JobRecords(Database):
                     external_id=item.external_id,
                 )
                 for position, item in enumerate(items)
-            )
+            ]
+            session.add_all(rows)
+            session.flush()
+            enqueue(session, ANALYZE, *({"job_id": job_id, "item_id": row.id} for row in rows))
         return self.get_job(job_id, api_key_id)
 
     def get_job(self, job_id: str, api_key_id: str | None) -> Job:
@@ -133,36 +138,27 @@ class JobRecords(Database):
         """Take the next queued item of the oldest unfinished job (it and its job become running)."""
         with self._session() as session:
             found = session.execute(
-                select(JobItemRow, JobRow)
-                .join(JobRow, JobRow.id == JobItemRow.job_id)
-                .where(JobItemRow.state == "queued", JobRow.state.in_(("queued", "running")))
+                _queued()
+                .add_columns(JobRow)
                 .order_by(JobRow.created_at, JobRow.id, JobItemRow.position)
                 .limit(1)
             ).first()
-            if found is None:
-                return None
-            item, job = found
-            taken = session.execute(
-                update(JobItemRow).where(JobItemRow.id == item.id, JobItemRow.state == "queued").values(state="running")
-            )
-            if taken.rowcount != 1:
-                return None  # another worker took it first
-            job.state = "running"
-            return ClaimedItem(
-                id=item.id,
-                job_id=job.id,
-                api_key_id=job.api_key_id,
-                options=job.options,
-                url=item.url,
-                filename=item.filename,
-                data=item.data,
-                external_id=item.external_id,
-            )
+            return _claim(session, *found) if found else None
 
-    def requeue_item(self, item: ClaimedItem) -> None:
-        """Put a claimed item back, untouched (the server was too busy to take it)."""
+    def claim_queued_item(self, item_id: int) -> ClaimedItem | None:
+        """Take this item, if it is still queued in an unfinished job (a task queue handed its id
+        to a worker); None when it was cancelled, done, or taken by another worker."""
         with self._session() as session:
-            session.execute(update(JobItemRow).where(JobItemRow.id == item.id).values(state="queued"))
+            found = session.execute(_queued().add_columns(JobRow).where(JobItemRow.id == item_id)).first()
+            return _claim(session, *found) if found else None
+
+    def requeue_item(self, item_id: int) -> None:
+        """Put a running item back, untouched (the server was too busy to take it, or the worker
+        running it is gone); an item settled meanwhile keeps its outcome."""
+        with self._session() as session:
+            session.execute(
+                update(JobItemRow).where(JobItemRow.id == item_id, JobItemRow.state == "running").values(state="queued")
+            )
 
     def complete_item(self, item: ClaimedItem, report) -> bool:
         """Store the item's report and mark it done, in one transaction. False, storing nothing,
@@ -205,7 +201,10 @@ class JobRecords(Database):
                 .where(JobRow.id == job_id, JobRow.state.in_(("queued", "running")))
                 .values(state="done" if succeeded else "failed", finished_at=utc_now())
             )
-            return finished.rowcount == 1
+            if finished.rowcount != 1:
+                return False
+            _webhook_due(session, job_id)
+            return True
 
     def cancel_job(self, job_id: str, api_key_id: str | None) -> tuple[Job, bool]:
         """Cancel the items not started yet, refunding their credits; an item already running
@@ -225,6 +224,7 @@ class JobRecords(Database):
                 ).rowcount
                 if api_key_id and dropped:
                     refund_in(session, api_key_id, dropped)
+                _webhook_due(session, job_id)
         return self.get_job(job_id, api_key_id), cancelled.rowcount == 1
 
     def requeue_interrupted(self) -> int:
@@ -270,6 +270,41 @@ class JobRecords(Database):
                 .execution_options(synchronize_session=False)
             )
             return session.scalar(select(ApiKeyRow.webhook_secret).where(ApiKeyRow.id == key_id))
+
+
+def _webhook_due(session: Session, job_id: str) -> None:
+    """The job just finished: queue its webhook with that change (PostgreSQL's workers send it)."""
+    if session.get(JobRow, job_id).callback_url:
+        enqueue(session, WEBHOOK, {"job_id": job_id})
+
+
+def _queued():
+    """Items waiting to run, with their (unfinished) job joined."""
+    return (
+        select(JobItemRow)
+        .join(JobRow, JobRow.id == JobItemRow.job_id)
+        .where(JobItemRow.state == "queued", JobRow.state.in_(("queued", "running")))
+    )
+
+
+def _claim(session: Session, item: JobItemRow, job: JobRow) -> ClaimedItem | None:
+    """Move a queued item to running (and its job with it); None when another worker took it first."""
+    taken = session.execute(
+        update(JobItemRow).where(JobItemRow.id == item.id, JobItemRow.state == "queued").values(state="running")
+    )
+    if taken.rowcount != 1:
+        return None
+    job.state = "running"
+    return ClaimedItem(
+        id=item.id,
+        job_id=job.id,
+        api_key_id=job.api_key_id,
+        options=job.options,
+        url=item.url,
+        filename=item.filename,
+        data=item.data,
+        external_id=item.external_id,
+    )
 
 
 def _settle(session: Session, item: ClaimedItem, **values) -> bool:
