@@ -13,8 +13,8 @@ it between steps and also stops once the client has hung up.
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Literal, TypeVar
 
 import anyio
@@ -23,7 +23,7 @@ from starlette.requests import Request
 from ..budget import Budget
 from ..ingest import fetch_url
 from ..settings import MB, Settings
-from ..storage import KeyInfo
+from ..storage import KeyInfo, Store
 from . import memory
 from .errors import ServerBusy
 from .key_limits import KeyLimits
@@ -49,7 +49,7 @@ DESCRIBED: dict[Queue, str] = {"analysis": "analysis slots", "fetch": "URL fetch
 
 
 class Admission:
-    def __init__(self, settings: Settings, metrics: Metrics):
+    def __init__(self, settings: Settings, store: Store, metrics: Metrics):
         self.settings = settings
         self.metrics = metrics
         self.slots = anyio.CapacityLimiter(analysis_slots(settings))
@@ -58,14 +58,15 @@ class Admission:
         self._queues: dict[Queue, anyio.CapacityLimiter] = {"analysis": self.slots, "fetch": self.fetches}
         for queue, limiter in self._queues.items():
             metrics.admission_queue(queue, limiter.total_tokens)
-        self.keys = KeyLimits(settings)
+        self.keys = KeyLimits(settings, store)
 
-    @contextmanager
-    def admit(self, key: KeyInfo | None) -> Iterator[Budget]:
+    @asynccontextmanager
+    async def admit(self, key: KeyInfo | None) -> AsyncIterator[Budget]:
         """One request of ``key``, within its limits (else 429): its time budget starts now.
         Its refusals (429, 503 now or later in the request) are counted in the metrics."""
-        with self.metrics.counting_refusals(), self.keys.admit(key):
-            yield Budget(self.settings.time_budget_s)
+        with self.metrics.counting_refusals():
+            async with self.keys.admit(key):
+                yield Budget(self.settings.time_budget_s)
 
     async def fetch(self, url: str, budget: Budget) -> bytes:
         """The bytes behind ``url``, fetched in the event loop within the request's budget."""

@@ -68,7 +68,7 @@ async def analyze_image(
     report so that people can tell their reports apart.
     """
     state = request.app.state
-    with state.admission.admit(key) as budget:
+    async with state.admission.admit(key) as budget:
         async with reserved(state.store, key, cost) as credits_left:
             data = image if image is not None else await state.admission.fetch(url, budget)
 
@@ -106,7 +106,7 @@ async def record_feedback(
     return that SHA-256. Free, but it fetches and decodes like an analysis, so it is admitted
     like one; bytes the engine would refuse to analyze are refused here too."""
     state = request.app.state
-    with state.admission.admit(key) as budget:
+    async with state.admission.admit(key) as budget:
         data = image if image is not None else await state.admission.fetch(url, budget)
         sha256 = await state.admission.run(request, budget, lambda: state.engine.inspect(data).sha256)
     feedback = Feedback(

@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
     selfcheck = SelfCheck(settings)
     engine = Engine(settings)
     metrics = Metrics(store, selfcheck.health)
-    admission = Admission(settings, metrics)
+    admission = Admission(settings, store, metrics)
     job_worker = job_worker_for(settings, store, engine, admission, metrics)
 
     @asynccontextmanager

@@ -76,7 +76,7 @@ def register_error_shape(app: FastAPI, prefixes: tuple[str, ...], shape: ErrorSh
 
 def shape_for(app, path: str) -> ErrorShape | None:
     """The error shape registered for this request path, if any."""
-    for prefix, shape in getattr(app.state, "error_shapes", ()):
+    for prefix, shape in getattr(getattr(app, "state", None), "error_shapes", ()):
         if path.startswith(prefix):
             return shape
     return None

@@ -1,68 +1,56 @@
 """Per-key limits: analyses a key may start per minute (a token bucket) and have running at
-once (a counter), refused with 429 ``rate_limited`` and ``Retry-After``.
+once, refused with 429 ``rate_limited`` and ``Retry-After``.
 
-The counts live in this process's memory: one ``pixelproof serve`` enforces them exactly,
-while several workers behind one port would each allow the full limit (they need a shared
-store for this, e.g. Redis, later). Everything here runs on the event loop: no locks.
+The counts live in the database (``Store.start_analysis``), so every server process on it
+(``serve --workers N``, or servers on several machines) enforces one limit per key, not one
+each. An analysis whose process dies without ending it counts until its lease runs out: the
+time budget, which no request outlives, and a minute more.
 """
 
 import time
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from starlette.concurrency import run_in_threadpool
 
 from ..settings import Settings
-from ..storage import KeyInfo
+from ..storage import KeyInfo, Store
+from ..storage.keys import AnalysisLimits, OverLimit
 from .errors import RateLimited
 
 BUSY_RETRY_S = 1  # a running analysis may end any moment: try again soon
-
-
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
+LEASE_SLACK_S = 60  # beyond the time budget, before a dead process's analysis stops counting
 
 
 class KeyLimits:
-    def __init__(self, settings: Settings):
-        self.per_minute = settings.key_requests_per_minute
-        self.at_once = settings.key_concurrent_analyses
-        self._buckets: dict[str, _Bucket] = {}
-        self._running: Counter[str] = Counter()
+    def __init__(self, settings: Settings, store: Store):
+        self.store = store
+        self.limits = AnalysisLimits(
+            per_minute=settings.key_requests_per_minute,
+            at_once=settings.key_concurrent_analyses,
+            lease_s=settings.time_budget_s + LEASE_SLACK_S,
+        )
 
-    @contextmanager
-    def admit(self, key: KeyInfo | None) -> Iterator[None]:
+    @asynccontextmanager
+    async def admit(self, key: KeyInfo | None) -> AsyncIterator[None]:
         """Count one analysis for ``key`` while the block runs, or raise RateLimited.
         An open server has no keys to count: only the server-wide admission applies."""
-        if key is None:
+        if key is None or not (self.limits.per_minute or self.limits.at_once):
             yield
             return
-        if self.at_once and self._running[key.id] >= self.at_once:
-            raise RateLimited(
-                f"API key {key.id} already has {self.at_once} analyses running, its limit at once", BUSY_RETRY_S
-            )
-        self._take_token(key.id)
-        self._running[key.id] += 1
+        started = await run_in_threadpool(self.store.start_analysis, key.id, self.limits, time.time())
+        if isinstance(started, OverLimit):
+            raise self._refusal(key.id, started)
         try:
             yield
         finally:
-            self._running[key.id] -= 1
-            if not self._running[key.id]:
-                del self._running[key.id]
+            with anyio.CancelScope(shield=True):  # a cancelled request ends its analysis too
+                await run_in_threadpool(self.store.end_analysis, started)
 
-    def _take_token(self, key_id: str) -> None:
-        """A bucket of ``per_minute`` tokens, refilled evenly over the minute: bursts up to the
-        limit pass, a steady stream above it does not."""
-        if not self.per_minute:
-            return
-        now, rate = time.monotonic(), self.per_minute / 60
-        bucket = self._buckets.setdefault(key_id, _Bucket(self.per_minute, now))
-        bucket.tokens = min(self.per_minute, bucket.tokens + (now - bucket.updated) * rate)
-        bucket.updated = now
-        if bucket.tokens < 1:
-            raise RateLimited(
-                f"API key {key_id} may start {self.per_minute} analyses a minute", (1 - bucket.tokens) / rate
+    def _refusal(self, key_id: str, over: OverLimit) -> RateLimited:
+        if over.limit == "at_once":
+            return RateLimited(
+                f"API key {key_id} already has {self.limits.at_once} analyses running, its limit at once", BUSY_RETRY_S
             )
-        bucket.tokens -= 1
+        return RateLimited(f"API key {key_id} may start {self.limits.per_minute} analyses a minute", over.retry_after_s)

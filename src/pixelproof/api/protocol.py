@@ -9,7 +9,7 @@ shape of the path asked for (ours, or a vendor's under its compat paths) instead
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .errors import InvalidRequest, error_response, shape_for
@@ -20,20 +20,26 @@ MALFORMED = (
 )
 
 
-def http_protocol(app: FastAPI) -> type[HttpToolsProtocol]:
-    """The protocol class to give uvicorn (``http=``) for this app."""
+class ErrorShapedProtocol(HttpToolsProtocol):
+    """The protocol class to give uvicorn (``http=``): a module-level class, so that uvicorn can
+    hand it to the worker processes of ``serve --workers N`` as it hands them the app."""
 
-    class Protocol(HttpToolsProtocol):
-        def send_400_response(self, msg: str) -> None:
-            url = getattr(self, "url", b"")  # set once a request line has begun to arrive
-            path = urlsplit(url.decode("latin-1")).path
-            headers = {"Connection": "close"}
-            response = error_response(400, InvalidRequest.code, MALFORMED, headers, shape_for(app, path))
-            status = HTTPStatus(response.status_code)
-            head = [f"HTTP/1.1 {status.value} {status.phrase}".encode()]
-            fields = [*self.server_state.default_headers, *response.raw_headers]  # Date and Server first, as uvicorn's
-            head += [name + b": " + value for name, value in fields]
-            self.transport.write(b"\r\n".join([*head, b"", response.body]))
-            self.transport.close()
+    def send_400_response(self, msg: str) -> None:
+        url = getattr(self, "url", b"")  # set once a request line has begun to arrive
+        path = urlsplit(url.decode("latin-1")).path
+        headers = {"Connection": "close"}
+        response = error_response(400, InvalidRequest.code, MALFORMED, headers, shape_for(_our_app(self.app), path))
+        status = HTTPStatus(response.status_code)
+        head = [f"HTTP/1.1 {status.value} {status.phrase}".encode()]
+        fields = [*self.server_state.default_headers, *response.raw_headers]  # Date and Server first, as uvicorn's
+        head += [name + b": " + value for name, value in fields]
+        self.transport.write(b"\r\n".join([*head, b"", response.body]))
+        self.transport.close()
 
-    return Protocol
+
+def _our_app(app: ASGIApp) -> ASGIApp:
+    """The application inside the middleware uvicorn wraps it in (proxy headers, logging): each
+    of those holds the next as ``app``; ours is the one with a ``state``."""
+    while not hasattr(app, "state") and hasattr(app, "app"):
+        app = app.app
+    return app

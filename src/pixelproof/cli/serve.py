@@ -1,5 +1,10 @@
-"""`pixelproof serve`: the HTTP API."""
+"""`pixelproof serve`: the HTTP API, in one process or several (``--workers``)."""
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -27,6 +32,14 @@ def serve(
         list[str] | None,
         typer.Option("--url-allow", metavar="HOST", help="A private host or CIDR that URLs may point to (repeatable)."),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes behind the port; they share the database (credits, limits, index), "
+            "and each holds its own models (docs/scaling.md).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     settings = settings_from(
@@ -46,9 +59,40 @@ def serve(
             highlight=False,
         )
 
+    if workers > 1:
+        _serve_workers(settings, host, port, workers, open_access)
+        return
+
     # imported here, so that `pixelproof scan` does not pay for importing FastAPI
     from ..api import create_app
-    from ..api.protocol import http_protocol
+    from ..api.protocol import ErrorShapedProtocol
 
-    app = create_app(settings, open_access=open_access)
-    uvicorn.run(app, host=host, port=port, http=http_protocol(app))
+    uvicorn.run(create_app(settings, open_access=open_access), host=host, port=port, http=ErrorShapedProtocol)
+
+
+def _serve_workers(settings, host: str, port: int, workers: int, open_access: bool) -> None:
+    """uvicorn's worker processes, each building its app from ``api.workers``. The schema was
+    brought up to date above, once, before any of them starts."""
+    with _shared_metrics_dir():
+        from ..api.protocol import ErrorShapedProtocol
+        from ..api.workers import FACTORY, share_with_workers
+
+        share_with_workers(settings, workers, open_access)
+        uvicorn.run(FACTORY, factory=True, workers=workers, host=host, port=port, http=ErrorShapedProtocol)
+
+
+@contextmanager
+def _shared_metrics_dir() -> Iterator[None]:
+    """Where the workers' Prometheus counters meet, so that /metrics sums all of them: the
+    user's ``PROMETHEUS_MULTIPROC_DIR`` (which they empty before each start), else a fresh
+    private folder, removed at the end. Set before any worker imports prometheus_client."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="pixelproof-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    try:
+        yield
+    finally:
+        del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        shutil.rmtree(folder, ignore_errors=True)

@@ -11,6 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from ..errors import PixelproofError
 
@@ -29,6 +30,24 @@ class KeyInfo:
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+@dataclass(frozen=True)
+class AnalysisLimits:
+    """What each key may run, counted across every server process on the database."""
+
+    per_minute: int  # analyses it may start a minute (a token bucket); 0: no limit
+    at_once: int  # analyses it may have running; 0: no limit
+    lease_s: float  # how long a running analysis counts when its process died without ending it
+
+
+@dataclass(frozen=True)
+class OverLimit:
+    """Why a key may not start an analysis now, and when it may (None: once one of its running
+    analyses ends, which nobody can tell in advance)."""
+
+    limit: Literal["per_minute", "at_once"]
+    retry_after_s: float | None
 
 
 class CreditsExhausted(PixelproofError):

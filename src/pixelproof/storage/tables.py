@@ -43,6 +43,28 @@ class ApiKeyRow(Base):
     webhook_secret: Mapped[str | None] = mapped_column(String(64))
 
 
+class KeyRateRow(Base):
+    """A key's token bucket for analyses per minute, shared by every server process; its row is
+    also the lock that serialises the key's admissions (key_limit_records)."""
+
+    __tablename__ = "key_rates"
+
+    api_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)  # seconds since the epoch, when ``tokens`` was right
+
+
+class KeyAnalysisRow(Base):
+    """An analysis a key has running, on whichever server process: counted against its limit at
+    once until it ends, or until ``expires_at`` if its process died without saying so."""
+
+    __tablename__ = "key_analyses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    api_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    expires_at: Mapped[float] = mapped_column(Float)  # seconds since the epoch
+
+
 class ReportRow(Base):
     __tablename__ = "reports"
 
