@@ -9,12 +9,10 @@ lets go. Nothing here waits on a clock.
 
 import re
 import socket
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import psycopg
@@ -22,6 +20,7 @@ import pytest
 
 from tests.support.cli import HTTP_TIMEOUT_S, create_token
 from tests.support.compat import image, new_key, pair
+from tests.support.held_host import held_host
 from tests.support.metrics import scrape, value
 
 
@@ -61,53 +60,6 @@ def retry_after(response: httpx.Response) -> int:
 def native_error(response: httpx.Response, status: int, code: str) -> None:
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"] == code
-
-
-class HeldHost(ThreadingHTTPServer):
-    """Serves a PNG to every GET, but only once ``release`` is set; counts the requests waiting."""
-
-    def __init__(self):
-        self.release = threading.Event()
-        self.waiting = threading.Condition()
-        self.pending = 0
-        self.body = image()
-        host = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                with host.waiting:
-                    host.pending += 1
-                    host.waiting.notify_all()
-                host.release.wait(HTTP_TIMEOUT_S)
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(host.body)))
-                self.end_headers()
-                self.wfile.write(host.body)
-
-            def log_message(self, *args):
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-
-    def wait_for(self, count: int) -> None:
-        with self.waiting:
-            assert self.waiting.wait_for(lambda: self.pending >= count, HTTP_TIMEOUT_S), self.pending
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_port}/held.png"
-
-
-@contextmanager
-def held_host():
-    host = HeldHost()
-    threading.Thread(target=host.serve_forever, daemon=True).start()
-    try:
-        yield host
-    finally:
-        host.release.set()
-        host.shutdown()
-        host.server_close()
 
 
 FETCHES = 45  # more than the 40 threads of the shared pool the fetches used to take

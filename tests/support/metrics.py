@@ -1,6 +1,10 @@
-"""Reading /metrics from a test: every sample by name and labels, and what moved between two reads."""
+"""Reading /metrics from a test: every sample by name and labels, and what moved between two reads;
+and, with several server processes, which of them answered."""
+
+from pathlib import Path
 
 import httpx
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 Samples = dict[tuple[str, frozenset], float]
@@ -26,3 +30,19 @@ def moved(before: Samples, after: Samples, name: str) -> dict[frozenset, float]:
     keys = {labels for sample, labels in before | after if sample == name}
     changes = {labels: after.get((name, labels), 0.0) - before.get((name, labels), 0.0) for labels in keys}
     return {labels: change for labels, change in changes.items() if change}
+
+
+def requests_by_process(metrics_dir: Path, method: str, route: str) -> dict[int, float]:
+    """Requests to ``route`` each server process answered (any status), by pid: each process
+    writes its counts to its own file in ``PROMETHEUS_MULTIPROC_DIR``, named by its pid."""
+    counts = {}
+    for path in metrics_dir.glob("histogram_*.db"):
+        samples = [
+            sample
+            for family in MultiProcessCollector.merge([str(path)])
+            for sample in family.samples
+            if sample.name == "pixelproof_http_request_duration_seconds_count"
+            and (sample.labels["method"], sample.labels["route"]) == (method, route)
+        ]
+        counts[int(path.stem.removeprefix("histogram_"))] = sum(sample.value for sample in samples)
+    return {pid: count for pid, count in counts.items() if count}

@@ -14,6 +14,11 @@ from ..settings import MB
 from .keys import print_new_key
 from .store_options import DataDirOption, DbOption, errors, open_store, settings_from
 
+# uvicorn restarts a worker that does not answer its parent's ping within this many seconds. Its
+# default (5 s) is shorter than a new worker's imports on a busy machine: it would be killed while
+# starting, again and again. A worker that hangs for real is still replaced, a minute later.
+WORKER_HEALTHCHECK_S = 60
+
 
 def serve(
     host: Annotated[
@@ -78,7 +83,15 @@ def _serve_workers(settings, host: str, port: int, workers: int, open_access: bo
         from ..api.workers import FACTORY, share_with_workers
 
         share_with_workers(settings, workers, open_access)
-        uvicorn.run(FACTORY, factory=True, workers=workers, host=host, port=port, http=ErrorShapedProtocol)
+        uvicorn.run(
+            FACTORY,
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            http=ErrorShapedProtocol,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+        )
 
 
 @contextmanager

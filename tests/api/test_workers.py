@@ -1,0 +1,181 @@
+"""`pixelproof serve --workers 2` on SQLite and on a real PostgreSQL: what the workers share
+goes through the database, so concurrent uploads spend each credit once, a key's limits hold
+across both workers, and a near-duplicate added through one worker is found through the other.
+
+Which worker accepts a connection is the kernel's choice. Each worker writes its Prometheus
+counters to its own file in ``PROMETHEUS_MULTIPROC_DIR``, named by its pid, so a test reads
+there which worker answered (``requests_by_process``) and sends requests, one connection each,
+until both have: it waits on that state, never on a clock.
+"""
+
+import hashlib
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from pixelproof.api.admission import PEAK_BYTES_PER_PIXEL
+from pixelproof.settings import MB, Settings
+
+from tests.support.cli import create_token
+from tests.support.compat import image, new_key
+from tests.support.fixtures import Server
+from tests.support.held_host import held_host
+from tests.support.images import encode, scene
+from tests.support.metrics import requests_by_process, scrape, value
+from tests.support.waiting import until
+
+WORKERS = 2
+ANALYZE = ("POST", "/v1/analyze")
+
+
+@dataclass
+class Workers:
+    server: Server
+    metrics: Path  # their PROMETHEUS_MULTIPROC_DIR
+
+    def answered(self, method: str, route: str) -> dict[int, float]:
+        return requests_by_process(self.metrics, method, route)
+
+    def started(self) -> int:
+        """How many workers have built their app (each writes its admission gauges then)."""
+        return len(list(self.metrics.glob("gauge_livesum_*.db")))
+
+    def analyze(self, token: str | None = None, data: bytes | None = None, **fields) -> tuple[int, httpx.Response]:
+        """One upload on a connection of its own, and the pid of the worker that answered it (which
+        counts the request once its answer is sent: the test waits for that)."""
+        before = self.answered(*ANALYZE)
+        with self.server.client(token) as client:
+            response = upload(client, data, **fields)
+
+        def moved() -> set[int]:
+            return {pid for pid, count in self.answered(*ANALYZE).items() if count != before.get(pid)}
+
+        (pid,) = until(moved, bool)
+        return pid, response
+
+
+def start_workers(start_server, tmp_path_factory, db_url: str, **settings) -> Workers:
+    """Two workers without models (nothing waits on CLIP) on ``db_url``, fetching from loopback,
+    their metrics in a folder of the test's."""
+    store_args = ("--db", db_url)
+    metrics = tmp_path_factory.mktemp("metrics")
+    env = {f"PIXELPROOF_{name.upper()}": str(value) for name, value in settings.items()}
+    env |= {"PIXELPROOF_CACHE_DIR": str(tmp_path_factory.mktemp("no-models")), "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
+    token = create_token(*store_args)
+    server = start_server(store_args, "--workers", str(WORKERS), "--url-allow", "127.0.0.1", token=token, env=env)
+    return Workers(server, metrics)
+
+
+def upload(client: httpx.Client, data: bytes | None = None, **fields) -> httpx.Response:
+    files = {"image": ("a.png", data or image(), "image/png")}
+    return client.post("/v1/analyze", files=files, data={"only": "metadata", **fields})
+
+
+def test_concurrent_uploads_spend_each_credit_once(start_server, tmp_path_factory, db_url):
+    workers = start_workers(start_server, tmp_path_factory, db_url, key_concurrent_analyses=0)  # credits only
+    token = new_key(workers.server, "--credits", "10")
+
+    def one(_):
+        with workers.server.client(token) as c:
+            return upload(c).status_code
+
+    with ThreadPoolExecutor(24) as pool:
+        statuses = list(pool.map(one, range(24)))
+    assert sorted(statuses) == [200] * 10 + [402] * 14
+    until(lambda: sum(workers.answered(*ANALYZE).values()), lambda answered: answered == 24)
+    with workers.server.client(token) as c:
+        assert c.get("/v2/billing/balance").json()["credits_remaining"] == 0
+        assert len(c.get("/v1/reports", params={"limit": 100}).json()["reports"]) == 10
+
+
+def test_each_worker_gets_its_share_of_the_memory_budget_and_metrics_add_up(start_server, tmp_path_factory, db_url):
+    """A budget for two analyses at the largest image: one slot a worker (not two each)."""
+    one_analysis_mb = -(-Settings().max_pixels * PEAK_BYTES_PER_PIXEL // MB)
+    workers = start_workers(start_server, tmp_path_factory, db_url, memory_budget_mb=2 * one_analysis_mb)
+    until(workers.started, lambda started: started == WORKERS)
+    with workers.server.client() as c:
+        assert value(scrape(c), "pixelproof_admission_capacity", queue="analysis") == WORKERS * 1
+
+
+def test_a_key_s_analyses_at_once_are_counted_across_workers(start_server, tmp_path_factory, db_url):
+    """Two URL analyses held in flight use up the key's two at once, whichever workers run
+    them: every further request of that key is refused by both workers, another key's pass."""
+    workers = start_workers(start_server, tmp_path_factory, db_url, key_concurrent_analyses=2)
+    busy = new_key(workers.server)
+    with held_host() as host, ThreadPoolExecutor(2) as pool:
+
+        def held(_):
+            with workers.server.client(busy) as c:
+                return c.post("/v1/analyze", json={"url": host.url, "only": ["metadata"]})
+
+        fetches = [pool.submit(held, i) for i in range(2)]
+        host.wait_for(2)
+        refused_by: set[int] = set()
+
+        def refused_once() -> set[int]:
+            pid, response = workers.analyze(busy)
+            assert response.status_code == 429, response.text
+            assert response.json()["error"]["code"] == "rate_limited" and "2 analyses running" in response.text
+            refused_by.add(pid)
+            return refused_by
+
+        until(refused_once, lambda pids: len(pids) == WORKERS)
+        with workers.server.client() as other:
+            assert upload(other).status_code == 200
+        host.release.set()
+        assert [f.result().status_code for f in fetches] == [200, 200]
+    with workers.server.client(busy) as c:
+        assert upload(c).status_code == 200  # the held analyses ended: their key may start again
+
+
+def test_a_key_s_rate_is_counted_across_workers(start_server, tmp_path_factory, db_url):
+    workers = start_workers(start_server, tmp_path_factory, db_url, key_requests_per_minute=1)
+    token = new_key(workers.server)
+
+    def one(_):
+        with workers.server.client(token) as c:
+            return upload(c).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(one, range(8)))
+    assert sorted(statuses) == [200] + [429] * 7  # not one a worker
+
+
+def test_a_near_duplicate_added_through_one_worker_is_found_through_the_other(start_server, tmp_path_factory, db_url):
+    """Both workers search first (each loads its copy of the index), one adds the original, and
+    re-encoded copies are looked up until the other worker has answered one: every lookup,
+    through either worker, finds the original."""
+    workers = start_workers(start_server, tmp_path_factory, db_url, index_analyzed="true")
+
+    def reverse_search(data: bytes) -> tuple[int, dict]:
+        pid, response = workers.analyze(data=data, only="reverse_search")
+        assert response.status_code == 200, response.text
+        return pid, response.json()["analyzers"]["reverse_search"]["evidence"]
+
+    searched_by: set[int] = set()
+
+    def search_something_else() -> set[int]:
+        searched_by.add(reverse_search(image())[0])  # blocky noise: like nothing else here
+        return searched_by
+
+    until(search_something_else, lambda pids: len(pids) == WORKERS)
+
+    original = encode(scene(320, 240, 1), "PNG")
+    adder, added = reverse_search(original)
+    assert added["added_to_index"] is True and added["was_found"] is False
+    original_sha256 = hashlib.sha256(original).hexdigest()
+
+    qualities = itertools.cycle(range(95, 40, -5))
+    found_by: set[int] = set()
+
+    def look_up() -> set[int]:
+        pid, evidence = reverse_search(encode(scene(320, 240, 1), "JPEG", quality=next(qualities)))
+        assert evidence["was_found"] is True
+        assert original_sha256 in {m["sha256"] for m in evidence["matches"] if m["kind"] == "copy"}
+        found_by.add(pid)
+        return found_by
+
+    until(look_up, lambda pids: pids - {adder})
