@@ -4,12 +4,14 @@ across both workers, and a near-duplicate added through one worker is found thro
 
 Which worker accepts a connection is the kernel's choice. Each worker writes its Prometheus
 counters to its own file in ``PROMETHEUS_MULTIPROC_DIR``, named by its pid, so a test reads
-there which worker answered (``requests_by_process``) and sends requests, one connection each,
+there which worker answered (``by_process``) and sends requests, one connection each,
 until both have: it waits on that state, never on a clock.
 """
 
 import hashlib
+import io
 import itertools
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +26,11 @@ from tests.support.compat import image, new_key
 from tests.support.fixtures import Server
 from tests.support.held_host import held_host
 from tests.support.images import encode, scene
-from tests.support.metrics import requests_by_process, scrape, value
+from tests.support.metrics import by_process, scrape, value
 from tests.support.waiting import until
 
 WORKERS = 2
-ANALYZE = ("POST", "/v1/analyze")
+REQUESTS = "pixelproof_http_request_duration_seconds"
 
 
 @dataclass
@@ -36,8 +38,9 @@ class Workers:
     server: Server
     metrics: Path  # their PROMETHEUS_MULTIPROC_DIR
 
-    def answered(self, method: str, route: str) -> dict[int, float]:
-        return requests_by_process(self.metrics, method, route)
+    def analyses(self) -> dict[int, float]:
+        """``POST /v1/analyze`` requests each worker answered, by pid (whatever their status)."""
+        return by_process(self.metrics, REQUESTS, method="POST", route="/v1/analyze")
 
     def started(self) -> int:
         """How many workers have built their app (each writes its admission gauges then)."""
@@ -46,12 +49,12 @@ class Workers:
     def analyze(self, token: str | None = None, data: bytes | None = None, **fields) -> tuple[int, httpx.Response]:
         """One upload on a connection of its own, and the pid of the worker that answered it (which
         counts the request once its answer is sent: the test waits for that)."""
-        before = self.answered(*ANALYZE)
+        before = self.analyses()
         with self.server.client(token) as client:
             response = upload(client, data, **fields)
 
         def moved() -> set[int]:
-            return {pid for pid, count in self.answered(*ANALYZE).items() if count != before.get(pid)}
+            return {pid for pid, count in self.analyses().items() if count != before.get(pid)}
 
         (pid,) = until(moved, bool)
         return pid, response
@@ -85,7 +88,7 @@ def test_concurrent_uploads_spend_each_credit_once(start_server, tmp_path_factor
     with ThreadPoolExecutor(24) as pool:
         statuses = list(pool.map(one, range(24)))
     assert sorted(statuses) == [200] * 10 + [402] * 14
-    until(lambda: sum(workers.answered(*ANALYZE).values()), lambda answered: answered == 24)
+    until(lambda: sum(workers.analyses().values()), lambda answered: answered == 24)
     with workers.server.client(token) as c:
         assert c.get("/v2/billing/balance").json()["credits_remaining"] == 0
         assert len(c.get("/v1/reports", params={"limit": 100}).json()["reports"]) == 10
@@ -179,3 +182,21 @@ def test_a_near_duplicate_added_through_one_worker_is_found_through_the_other(st
         return found_by
 
     until(look_up, lambda pids: pids - {adder})
+
+
+def test_one_worker_runs_the_jobs(start_server, tmp_path_factory, db_url):
+    """Its start-up recovery must not take items from under a sibling: every image of a job is
+    analyzed, once, and by the same worker (the analyzer counts of only one pid move)."""
+    workers = start_workers(start_server, tmp_path_factory, db_url)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as members:
+        for i in range(6):
+            members.writestr(f"{i}.png", image())
+    with workers.server.client() as c:
+        submitted = c.post("/v1/jobs", files={"archive": ("six.zip", archive.getvalue())}, data={"only": "metadata"})
+        assert submitted.status_code == 202, submitted.text
+        job = until(lambda: c.get(f"/v1/jobs/{submitted.json()['id']}").json(), lambda job: job["state"] == "done")
+        assert len(c.get("/v1/reports", params={"limit": 100}).json()["reports"]) == 6
+    assert job["counts"]["done"] == 6, job
+    analyzed_by = until(lambda: by_process(workers.metrics, "pixelproof_analyzer_duration_seconds"), lambda runs: sum(runs.values()) == 6)
+    assert len(analyzed_by) == 1, analyzed_by

@@ -32,17 +32,16 @@ def moved(before: Samples, after: Samples, name: str) -> dict[frozenset, float]:
     return {labels: change for labels, change in changes.items() if change}
 
 
-def requests_by_process(metrics_dir: Path, method: str, route: str) -> dict[int, float]:
-    """Requests to ``route`` each server process answered (any status), by pid: each process
-    writes its counts to its own file in ``PROMETHEUS_MULTIPROC_DIR``, named by its pid."""
+def by_process(metrics_dir: Path, name: str, **labels: str) -> dict[int, float]:
+    """Each server process's count of the histogram ``name`` (``_count`` of the series with
+    ``labels``, summed), by pid, where not zero: each process writes its own file in
+    ``PROMETHEUS_MULTIPROC_DIR``, named by its pid."""
     counts = {}
     for path in metrics_dir.glob("histogram_*.db"):
-        samples = [
-            sample
+        counts[int(path.stem.removeprefix("histogram_"))] = sum(
+            sample.value
             for family in MultiProcessCollector.merge([str(path)])
             for sample in family.samples
-            if sample.name == "pixelproof_http_request_duration_seconds_count"
-            and (sample.labels["method"], sample.labels["route"]) == (method, route)
-        ]
-        counts[int(path.stem.removeprefix("histogram_"))] = sum(sample.value for sample in samples)
+            if sample.name == f"{name}_count" and labels.items() <= sample.labels.items()
+        )
     return {pid: count for pid, count in counts.items() if count}

@@ -1,16 +1,14 @@
 """`pixelproof serve`: the HTTP API, in one process or several (``--workers``)."""
 
 import os
-import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 
-from ..settings import MB
+from ..settings import MB, Settings
 from .keys import print_new_key
 from .store_options import DataDirOption, DbOption, errors, open_store, settings_from
 
@@ -75,14 +73,20 @@ def serve(
     uvicorn.run(create_app(settings, open_access=open_access), host=host, port=port, http=ErrorShapedProtocol)
 
 
-def _serve_workers(settings, host: str, port: int, workers: int, open_access: bool) -> None:
+def _serve_workers(settings: Settings, host: str, port: int, workers: int, open_access: bool) -> None:
     """uvicorn's worker processes, each building its app from ``api.workers``. The schema was
     brought up to date above, once, before any of them starts."""
-    with _shared_metrics_dir():
+    with tempfile.TemporaryDirectory(prefix="pixelproof-serve-") as run:
+        metrics = Path(run) / "metrics"
+        metrics.mkdir()
+        # Prometheus counters meet here, so that /metrics sums all workers: the user's folder
+        # (which they empty before each start), else this fresh private one. Set before any
+        # worker imports prometheus_client.
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics))
         from ..api.protocol import ErrorShapedProtocol
         from ..api.workers import FACTORY, share_with_workers
 
-        share_with_workers(settings, workers, open_access)
+        share_with_workers(settings, workers, open_access, job_lock=Path(run) / "jobs.lock")
         uvicorn.run(
             FACTORY,
             factory=True,
@@ -92,20 +96,3 @@ def _serve_workers(settings, host: str, port: int, workers: int, open_access: bo
             http=ErrorShapedProtocol,
             timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         )
-
-
-@contextmanager
-def _shared_metrics_dir() -> Iterator[None]:
-    """Where the workers' Prometheus counters meet, so that /metrics sums all of them: the
-    user's ``PROMETHEUS_MULTIPROC_DIR`` (which they empty before each start), else a fresh
-    private folder, removed at the end. Set before any worker imports prometheus_client."""
-    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
-        yield
-        return
-    folder = tempfile.mkdtemp(prefix="pixelproof-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
-    try:
-        yield
-    finally:
-        del os.environ["PROMETHEUS_MULTIPROC_DIR"]
-        shutil.rmtree(folder, ignore_errors=True)
