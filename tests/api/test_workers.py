@@ -59,6 +59,19 @@ class Workers:
         (pid,) = until(moved, bool)
         return pid, response
 
+    def until_each_answers(self, status: int, token: str | None = None, **fields) -> list[httpx.Response]:
+        """Uploads, one at a time, until each worker has answered one, every one of them with
+        ``status``: an answer of each worker."""
+        answers: dict[int, httpx.Response] = {}
+
+        def one_more() -> dict[int, httpx.Response]:
+            pid, response = self.analyze(token, **fields)
+            assert response.status_code == status, response.text
+            answers[pid] = response
+            return answers
+
+        return list(until(one_more, lambda answered: len(answered) == WORKERS).values())
+
 
 def start_workers(start_server, tmp_path_factory, db_url: str, **settings) -> Workers:
     """Two workers without models (nothing waits on CLIP) on ``db_url``, fetching from loopback,
@@ -77,21 +90,28 @@ def upload(client: httpx.Client, data: bytes | None = None, **fields) -> httpx.R
     return client.post("/v1/analyze", files=files, data={"only": "metadata", **fields})
 
 
+def uploads_at_once(workers: Workers, token: str, count: int) -> list[int]:
+    """The statuses of ``count`` uploads sent together, each on a connection of its own."""
+
+    def one(_) -> int:
+        with workers.server.client(token) as c:
+            return upload(c, external_id="at-once").status_code
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(one, range(count)))
+
+
 def test_concurrent_uploads_spend_each_credit_once(start_server, tmp_path_factory, db_url):
     workers = start_workers(start_server, tmp_path_factory, db_url, key_concurrent_analyses=0)  # credits only
+    workers.until_each_answers(200)  # both are serving
     token = new_key(workers.server, "--credits", "10")
-
-    def one(_):
-        with workers.server.client(token) as c:
-            return upload(c).status_code
-
-    with ThreadPoolExecutor(24) as pool:
-        statuses = list(pool.map(one, range(24)))
-    assert sorted(statuses) == [200] * 10 + [402] * 14
-    until(lambda: sum(workers.analyses().values()), lambda answered: answered == 24)
+    before = sum(workers.analyses().values())
+    assert sorted(uploads_at_once(workers, token, 24)) == [200] * 10 + [402] * 14
+    until(lambda: sum(workers.analyses().values()) - before, lambda answered: answered == 24)
     with workers.server.client(token) as c:
         assert c.get("/v2/billing/balance").json()["credits_remaining"] == 0
-        assert len(c.get("/v1/reports", params={"limit": 100}).json()["reports"]) == 10
+        stored = c.get("/v1/reports", params={"external_id": "at-once", "limit": 100}).json()["reports"]
+        assert len(stored) == 10
 
 
 def test_each_worker_gets_its_share_of_the_memory_budget_and_metrics_add_up(start_server, tmp_path_factory, db_url):
@@ -116,16 +136,8 @@ def test_a_key_s_analyses_at_once_are_counted_across_workers(start_server, tmp_p
 
         fetches = [pool.submit(held, i) for i in range(2)]
         host.wait_for(2)
-        refused_by: set[int] = set()
-
-        def refused_once() -> set[int]:
-            pid, response = workers.analyze(busy)
-            assert response.status_code == 429, response.text
-            assert response.json()["error"]["code"] == "rate_limited" and "2 analyses running" in response.text
-            refused_by.add(pid)
-            return refused_by
-
-        until(refused_once, lambda pids: len(pids) == WORKERS)
+        for refused in workers.until_each_answers(429, busy):
+            assert refused.json()["error"]["code"] == "rate_limited" and "2 analyses running" in refused.text
         with workers.server.client() as other:
             assert upload(other).status_code == 200
         host.release.set()
@@ -137,14 +149,9 @@ def test_a_key_s_analyses_at_once_are_counted_across_workers(start_server, tmp_p
 def test_a_key_s_rate_is_counted_across_workers(start_server, tmp_path_factory, db_url):
     workers = start_workers(start_server, tmp_path_factory, db_url, key_requests_per_minute=1)
     token = new_key(workers.server)
-
-    def one(_):
-        with workers.server.client(token) as c:
-            return upload(c).status_code
-
-    with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(one, range(8)))
-    assert sorted(statuses) == [200] + [429] * 7  # not one a worker
+    assert sorted(uploads_at_once(workers, token, 8)) == [200] + [429] * 7
+    for refused in workers.until_each_answers(429, token):  # not one a worker
+        assert "1 analyses a minute" in refused.json()["error"]["message"]
 
 
 def test_a_near_duplicate_added_through_one_worker_is_found_through_the_other(start_server, tmp_path_factory, db_url):
@@ -158,13 +165,8 @@ def test_a_near_duplicate_added_through_one_worker_is_found_through_the_other(st
         assert response.status_code == 200, response.text
         return pid, response.json()["analyzers"]["reverse_search"]["evidence"]
 
-    searched_by: set[int] = set()
-
-    def search_something_else() -> set[int]:
-        searched_by.add(reverse_search(image())[0])  # blocky noise: like nothing else here
-        return searched_by
-
-    until(search_something_else, lambda pids: len(pids) == WORKERS)
+    workers.until_each_answers(200, only="reverse_search")  # each has loaded its copy of the index
+    # (their images, blocky noise, look like nothing else here)
 
     original = encode(scene(320, 240, 1), "PNG")
     adder, added = reverse_search(original)

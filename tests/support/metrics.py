@@ -38,6 +38,8 @@ def by_process(metrics_dir: Path, name: str, **labels: str) -> dict[int, float]:
     ``PROMETHEUS_MULTIPROC_DIR``, named by its pid."""
     counts = {}
     for path in metrics_dir.glob("histogram_*.db"):
+        if not path.stat().st_size:
+            continue  # a process creating its file this instant: sized before anything is written
         counts[int(path.stem.removeprefix("histogram_"))] = sum(
             sample.value
             for family in MultiProcessCollector.merge([str(path)])
