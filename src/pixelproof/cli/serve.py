@@ -39,6 +39,7 @@ def serve(
         int,
         typer.Option(
             min=1,
+            metavar="N",
             help="Server processes behind the port; they share the database (credits, limits, index), "
             "and each holds its own models (docs/scaling.md).",
         ),
