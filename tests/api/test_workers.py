@@ -165,8 +165,8 @@ def test_a_near_duplicate_added_through_one_worker_is_found_through_the_other(st
         assert response.status_code == 200, response.text
         return pid, response.json()["analyzers"]["reverse_search"]["evidence"]
 
-    workers.until_each_answers(200, only="reverse_search")  # each has loaded its copy of the index
-    # (their images, blocky noise, look like nothing else here)
+    # each worker loads its copy of the index (the images searched, blocky noise, look like nothing else here)
+    workers.until_each_answers(200, only="reverse_search")
 
     original = encode(scene(320, 240, 1), "PNG")
     adder, added = reverse_search(original)
@@ -190,6 +190,7 @@ def test_one_worker_runs_the_jobs(start_server, tmp_path_factory, db_url):
     """Its start-up recovery must not take items from under a sibling: every image of a job is
     analyzed, once, and by the same worker (the analyzer counts of only one pid move)."""
     workers = start_workers(start_server, tmp_path_factory, db_url)
+    until(workers.started, lambda started: started == WORKERS)
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as members:
         for i in range(6):
@@ -200,5 +201,7 @@ def test_one_worker_runs_the_jobs(start_server, tmp_path_factory, db_url):
         job = until(lambda: c.get(f"/v1/jobs/{submitted.json()['id']}").json(), lambda job: job["state"] == "done")
         assert len(c.get("/v1/reports", params={"limit": 100}).json()["reports"]) == 6
     assert job["counts"]["done"] == 6, job
-    analyzed_by = until(lambda: by_process(workers.metrics, "pixelproof_analyzer_duration_seconds"), lambda runs: sum(runs.values()) == 6)
+    analyzed_by = until(
+        lambda: by_process(workers.metrics, "pixelproof_analyzer_duration_seconds"), lambda by: sum(by.values()) == 6
+    )
     assert len(analyzed_by) == 1, analyzed_by

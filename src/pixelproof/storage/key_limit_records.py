@@ -28,7 +28,9 @@ class KeyLimitRecords(Database):
             )
             bucket = session.scalars(select(KeyRateRow).where(KeyRateRow.api_key_id == key_id).with_for_update()).one()
             # the rows of analyses whose process died: they count no longer
-            session.execute(delete(KeyAnalysisRow).where(KeyAnalysisRow.api_key_id == key_id, KeyAnalysisRow.expires_at <= now))
+            session.execute(
+                delete(KeyAnalysisRow).where(KeyAnalysisRow.api_key_id == key_id, KeyAnalysisRow.expires_at <= now)
+            )
             if limits.at_once:
                 running = session.scalar(select(func.count()).where(KeyAnalysisRow.api_key_id == key_id))
                 if running >= limits.at_once:
