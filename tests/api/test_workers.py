@@ -186,9 +186,10 @@ def test_a_near_duplicate_added_through_one_worker_is_found_through_the_other(st
     until(look_up, lambda pids: pids - {adder})
 
 
-def test_one_worker_runs_the_jobs(start_server, tmp_path_factory, db_url):
-    """Its start-up recovery must not take items from under a sibling: every image of a job is
-    analyzed, once, and by the same worker (the analyzer counts of only one pid move)."""
+def test_a_job_s_images_are_analyzed_once_each(start_server, tmp_path_factory, db_url):
+    """On SQLite one worker runs the jobs: its start-up recovery must not take images from under
+    a sibling, so the analyzer counts of only one pid move. On PostgreSQL every worker runs
+    procrastinate's, which shares the queue."""
     workers = start_workers(start_server, tmp_path_factory, db_url)
     until(workers.started, lambda started: started == WORKERS)
     archive = io.BytesIO()
@@ -204,4 +205,5 @@ def test_one_worker_runs_the_jobs(start_server, tmp_path_factory, db_url):
     analyzed_by = until(
         lambda: by_process(workers.metrics, "pixelproof_analyzer_duration_seconds"), lambda by: sum(by.values()) == 6
     )
-    assert len(analyzed_by) == 1, analyzed_by
+    if db_url.startswith("sqlite"):
+        assert len(analyzed_by) == 1, analyzed_by

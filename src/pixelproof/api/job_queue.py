@@ -126,4 +126,4 @@ class QueueWorker(JobWorker):
 def standalone_worker(settings: Settings, store: Store) -> QueueWorker:
     """A worker process's own (`pixelproof worker`): its engine, analysis slots and metrics."""
     metrics = Metrics(store, SelfCheck(settings).health)
-    return QueueWorker(settings, store, Engine(settings), Admission(settings, metrics), metrics)
+    return QueueWorker(settings, store, Engine(settings), Admission(settings, store, metrics), metrics)

@@ -4,11 +4,12 @@ uvicorn starts each worker as a fresh process that builds its own app from an im
 so the command's settings travel to them in one environment variable. What the workers share
 and what each keeps to itself is in docs/scaling.md ("Several server workers").
 
-One worker runs the embedded job worker, the others only queue jobs: its start-up recovery
-(items left ``running`` go back to the queue, pending webhooks are sent again) assumes no
-other process is working on the jobs, and would otherwise take items from under a sibling.
-The first worker to lock a file of the command's runs them and holds the lock until it exits;
-the operating system releases it then, and the replacement uvicorn starts takes it over.
+On SQLite one worker runs the embedded job worker, the others only queue jobs: its start-up
+recovery (items left ``running`` go back to the queue, pending webhooks are sent again)
+assumes no other process is working on the jobs, and would otherwise take items from under a
+sibling. The first worker to lock a file of the command's runs them and holds the lock until
+it exits; the operating system releases it then, and the replacement uvicorn starts takes it
+over. On PostgreSQL every worker runs procrastinate's, which shares the queue with any other.
 """
 
 import fcntl
@@ -20,6 +21,7 @@ from typing import IO
 from fastapi import FastAPI
 
 from ..settings import Settings
+from ..storage.queue import is_queued
 from .app import create_app
 
 FACTORY = f"{__name__}:worker_app"  # what uvicorn imports in each worker
@@ -39,7 +41,7 @@ def worker_app() -> FastAPI:
     """The app of one worker process, as ``share_with_workers`` described it."""
     served = json.loads(os.environ[_SERVED])
     settings = Settings(**served["settings"])
-    if settings.job_workers and not _take_job_lock(Path(served["job_lock"])):
+    if settings.job_workers and not is_queued(settings.db_url) and not _take_job_lock(Path(served["job_lock"])):
         settings = settings.model_copy(update={"job_workers": 0})  # another worker runs them
     return create_app(settings, open_access=served["open_access"])
 
