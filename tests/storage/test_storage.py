@@ -36,9 +36,15 @@ def _report(data: bytes, external_id: str | None = None):
     return ENGINE.analyze(data, external_id=external_id, only=["metadata"])
 
 
+def _ours(name, type_, parent_names) -> bool:
+    """procrastinate's tables (PostgreSQL job queue) are its own schema, applied by migration 0006."""
+    return not (type_ == "table" and name.startswith("procrastinate_"))
+
+
 def test_migrations_build_exactly_the_declared_schema(store):
     with store.engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        context = MigrationContext.configure(conn, opts={"include_name": _ours})
+        assert compare_metadata(context, Base.metadata) == []
 
 
 def test_reopening_an_upgraded_database_keeps_its_data(db_url):
