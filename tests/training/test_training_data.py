@@ -83,6 +83,19 @@ def stub_check(tmp_path: Path) -> Path:
     return tool
 
 
+def shared_describing_test_photos(tmp_path: Path, source_row: str) -> Path:
+    """A shared folder with one source row and a shared image that gives `test-photos` its wording."""
+    shared = tmp_path / "shared"
+    make_shared(
+        shared,
+        [source_row],
+        "",
+        [shared_row(path="p.png", label="real", group="test-photos", source="github:owner/repo@x:p.png",
+                    license="l", content_type="photo", original_sha256="1" * 64, sha256="1" * 64)],
+    )  # fmt: skip
+    return shared
+
+
 def run(tmp_path: Path, shared: Path, *extra_args: str) -> list[dict]:
     out = tmp_path / "extra"
     fetch_extra.main(
@@ -158,14 +171,7 @@ def test_stages_originals_and_drops_duplicates_small_broken_and_shared(tmp_path)
 
 def test_a_rerun_gives_the_same_manifest_and_removes_stale_files(tmp_path):
     commit = make_repo(tmp_path / "mirror", {"a.png": png(70, 70, seed=5)})
-    shared = tmp_path / "shared"
-    make_shared(
-        shared,
-        [f"github,owner/repo,{commit},*.png,real,test-photos,1,1,"],
-        "",
-        [shared_row(path="p.png", label="real", group="test-photos", source="github:owner/repo@x:p.png",
-                    license="l", content_type="photo", original_sha256="1" * 64, sha256="1" * 64)],
-    )  # fmt: skip
+    shared = shared_describing_test_photos(tmp_path, f"github,owner/repo,{commit},*.png,real,test-photos,1,1,")
     run(tmp_path, shared)
     first = (tmp_path / "extra" / "manifest.csv").read_bytes()
     stale = tmp_path / "extra" / "test-photos" / "gone.png"
@@ -253,14 +259,8 @@ def test_every_kept_file_passes_the_reserved_check_once(tmp_path, capsys):
         tmp_path / "mirror",
         {"a/keep.png": png(70, 70, seed=7), "a/near-copy.png": png(70, 70, seed=8), "b/no.png": png(70, 70, seed=9)},
     )
-    shared = tmp_path / "shared"
-    make_shared(
-        shared,
-        [f"github,owner/repo,{commit},a/keep.png;a/near-*.png,real,test-photos,2,1,"],
-        "",
-        [shared_row(path="p.png", label="real", group="test-photos", source="github:owner/repo@x:p.png",
-                    license="l", content_type="photo", original_sha256="1" * 64, sha256="1" * 64)],
-    )  # fmt: skip
+    source_row = f"github,owner/repo,{commit},a/keep.png;a/near-*.png,real,test-photos,2,1,"
+    shared = shared_describing_test_photos(tmp_path, source_row)
 
     rows = run(tmp_path, shared, "--record", str(tmp_path / "record"))
 
