@@ -12,14 +12,14 @@ from .locations import SYNTHETIC_DIR
 
 # Generator family of each AI group (None: the source does not say which model made it).
 FAMILIES = {
-    "gpt-4o": "openai",
+    "gpt-4o": "openai", "dalle2": "openai",
     "nano-banana-pro": "google",
     "midjourney": "midjourney",
     "unknown-gallery-gpt4o-era": None,
-    "biggan": "gan", "stylegan": "gan", "stylegan3": "gan",
+    "biggan": "gan", "stylegan": "gan", "stylegan3": "gan", "gan-stylegan2-prior": "gan",
     "flux1-dev": "flux", "flux1-kontext": "flux", "flux1-schnell": "flux", "flux1-tools": "flux", "flux2": "flux",
-    "ldm-txt2img": "stable_diffusion", "sd1.x": "stable_diffusion", "sd2.x": "stable_diffusion",
-    "sd3": "stable_diffusion", "sd3.5": "stable_diffusion", "sdxl": "stable_diffusion",
+    "ldm-txt2img": "stable_diffusion", "ldm": "stable_diffusion", "sd1.x": "stable_diffusion",
+    "sd2.x": "stable_diffusion", "sd3": "stable_diffusion", "sd3.5": "stable_diffusion", "sdxl": "stable_diffusion",
     "sdxl-turbo": "stable_diffusion", "stable-cascade": "stable_diffusion",
 }  # fmt: skip
 FAMILY_ORDER = ("openai", "google", "midjourney", "stable_diffusion", "flux", "gan", "other")

@@ -11,7 +11,9 @@ import pytest
 from PIL import Image
 
 from training.data import fetch_extra
-from training.data.manifests import load_rows
+from training.data.manifests import cluster_of, load_rows, source_group
+from training.data.reserved_screen import ReservedScreen, parse_verdicts
+from training.locations import SHARED_DATA
 
 SOURCE_COLUMNS = "source_kind,repo_or_package,commit_or_version,path_glob,label,group,count,approx_mib,note"
 
@@ -54,9 +56,52 @@ def shared_row(**values: str) -> dict:
     return {column: values.get(column, "") for column in fetch_extra.MANIFEST_COLUMNS}
 
 
-def run(tmp_path: Path, shared: Path) -> list[dict]:
+# Stands in for shared/tools/reserved_check.py (which needs the reserved hash list): same command
+# line and output format; it flags files named *near-copy* and cannot read *unreadable*, and
+# appends every path it was asked about to checked.log beside itself.
+STUB_CHECK = """
+import sys
+from pathlib import Path
+paths = sys.argv[1:]
+with (Path(__file__).parent / "checked.log").open("a") as log:
+    log.writelines(p + "\\n" for p in paths)
+flagged = [p for p in paths if "near-copy" in p]
+for p in flagged:
+    print(f"RESERVED-NEAR-COPY\\t{p}\\tdistance 12")
+for p in paths:
+    if "unreadable" in p:
+        print(f"unreadable\\t{p}\\tOSError: truncated", file=sys.stderr)
+sys.exit(1 if flagged else 0)
+"""
+
+
+def stub_check(tmp_path: Path) -> Path:
+    tool = tmp_path / "tools" / "reserved_check.py"
+    if not tool.is_file():
+        tool.parent.mkdir(parents=True)
+        tool.write_text(STUB_CHECK)
+    return tool
+
+
+def shared_describing_test_photos(tmp_path: Path, source_row: str) -> Path:
+    """A shared folder with one source row and a shared image that gives `test-photos` its wording."""
+    shared = tmp_path / "shared"
+    make_shared(
+        shared,
+        [source_row],
+        "",
+        [shared_row(path="p.png", label="real", group="test-photos", source="github:owner/repo@x:p.png",
+                    license="l", content_type="photo", original_sha256="1" * 64, sha256="1" * 64)],
+    )  # fmt: skip
+    return shared
+
+
+def run(tmp_path: Path, shared: Path, *extra_args: str) -> list[dict]:
     out = tmp_path / "extra"
-    fetch_extra.main(["--shared", str(shared), "--mirror-root", str(tmp_path / "mirror"), "--out", str(out)])
+    fetch_extra.main(
+        ["--shared", str(shared), "--mirror-root", str(tmp_path / "mirror"), "--out", str(out),
+         "--reserved-check", str(stub_check(tmp_path)), *extra_args]
+    )  # fmt: skip
     with (out / "manifest.csv").open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
@@ -126,14 +171,7 @@ def test_stages_originals_and_drops_duplicates_small_broken_and_shared(tmp_path)
 
 def test_a_rerun_gives_the_same_manifest_and_removes_stale_files(tmp_path):
     commit = make_repo(tmp_path / "mirror", {"a.png": png(70, 70, seed=5)})
-    shared = tmp_path / "shared"
-    make_shared(
-        shared,
-        [f"github,owner/repo,{commit},*.png,real,test-photos,1,1,"],
-        "",
-        [shared_row(path="p.png", label="real", group="test-photos", source="github:owner/repo@x:p.png",
-                    license="l", content_type="photo", original_sha256="1" * 64, sha256="1" * 64)],
-    )  # fmt: skip
+    shared = shared_describing_test_photos(tmp_path, f"github,owner/repo,{commit},*.png,real,test-photos,1,1,")
     run(tmp_path, shared)
     first = (tmp_path / "extra" / "manifest.csv").read_bytes()
     stale = tmp_path / "extra" / "test-photos" / "gone.png"
@@ -181,3 +219,120 @@ def test_load_rows_joins_both_manifests_and_skips_missing_files(tmp_path):
     assert (real.source_group, real.cluster, real.generator_family) == (
         "deb:plasma-workspace-wallpapers", "plasma-wallpaper:Kay", None
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "pattern, path, matches",
+    [
+        ("input/style/*[!d].jpg", "input/style/picasso.jpg", True),
+        ("input/style/*[!d].jpg", "input/style/picasso_cropped.jpg", False),
+        ("input/style/*[!d].jpg", "input/style/sub/picasso.jpg", False),
+        ("examples/style/tar2[0-24-9].png", "examples/style/tar22.png", True),
+        ("examples/style/tar2[0-24-9].png", "examples/style/tar23.png", False),
+        ("ffhq/0000[1-9].png", "ffhq/00000.png", False),
+        ("a/[!x]", "a//", False),  # a negated class still stays inside one folder
+        ("a/*.png;b/**/*.jpg", "b/z.jpg", True),
+        ("a/*.png;b/**/*.jpg", "b/x/y/z.jpg", True),
+        ("a/*.png;b/**/*.jpg", "a/q/z.png", False),
+        ("a/*.png;b/**/*.jpg", "a/z.jpg", False),
+        ("xmp depth map.jpg;heic-*.HEIC", "heic-x.HEIC", True),
+        ("a/[unclosed.png", "a/[unclosed.png", True),
+    ],
+)
+def test_path_globs_take_classes_and_several_patterns(pattern, path, matches):
+    assert bool(fetch_extra.glob_regex(pattern).match(path)) is matches
+
+
+def test_reserved_check_output_names_the_files_to_drop():
+    verdicts = parse_verdicts(
+        "RESERVED-NEAR-COPY\t/x/a b.png\tdistance 6\n",
+        "low-quality-hash\t/x/flat.png\tquality 0\nunreadable\t/x/c.heic\tOSError: no\n3 checked, 1 near-copies\n",
+    )
+    assert verdicts == {
+        Path("/x/a b.png"): "near-copy of a reserved image (PDQ distance 6)",
+        Path("/x/c.heic"): "unreadable by the reserved check",
+    }
+
+
+def test_every_kept_file_passes_the_reserved_check_once(tmp_path, capsys):
+    commit = make_repo(
+        tmp_path / "mirror",
+        {"a/keep.png": png(70, 70, seed=7), "a/near-copy.png": png(70, 70, seed=8), "b/no.png": png(70, 70, seed=9)},
+    )
+    source_row = f"github,owner/repo,{commit},a/keep.png;a/near-*.png,real,test-photos,2,1,"
+    shared = shared_describing_test_photos(tmp_path, source_row)
+
+    rows = run(tmp_path, shared, "--record", str(tmp_path / "record"))
+
+    assert [r["path"] for r in rows] == ["test-photos/a__keep.png"]
+    assert not (tmp_path / "extra" / "test-photos" / "a__near-copy.png").exists()
+    printed = capsys.readouterr().out
+    assert "matched 2, kept 1 (refused by the reserved check 1)" in printed
+    assert "refused a/near-copy.png: near-copy of a reserved image (PDQ distance 12)" in printed
+    log = tmp_path / "tools" / "checked.log"
+    assert [Path(line).name for line in log.read_text().splitlines()] == ["a__keep.png", "a__near-copy.png"]
+    with (tmp_path / "record" / "extra_images.csv").open(newline="") as handle:
+        assert list(csv.DictReader(handle)) == [
+            {"source": f"github:owner/repo@{commit}:a/keep.png", "label": "real", "group": "test-photos",
+             "sha256": rows[0]["sha256"]}
+        ]  # fmt: skip
+    summary = (tmp_path / "record" / "extra_sources.md").read_text()
+    assert f"| 1 | github:owner/repo `a/keep.png;a/near-*.png` | {commit} | real | test-photos | 2 | 1 |" in summary
+
+    log.unlink()
+    run(tmp_path, shared)  # the kept file passed before: only the refused one is checked again
+    assert [Path(line).name for line in log.read_text().splitlines()] == ["a__near-copy.png"]
+
+
+def test_no_reserved_check_tool_means_no_staging(tmp_path):
+    commit = make_repo(tmp_path / "mirror", {"a.png": png(70, 70, seed=5)})
+    make_shared(tmp_path / "shared", [f"github,owner/repo,{commit},*.png,real,g,1,1,"], "", [])
+    with pytest.raises(SystemExit, match="reserved check tool not found"):
+        fetch_extra.main(["--shared", str(tmp_path / "shared"), "--mirror-root", str(tmp_path / "mirror"),
+                          "--out", str(tmp_path / "extra")])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "source, cluster",
+    [
+        ("github:dcsan/imagen@c:output/renders/cat-hat-123/dmin-3.png", "imagen-prompt:cat-hat-123/dmin"),
+        ("github:yangxy/GPEN@c:examples/ffhq-10/00003.png", "gpen-face:00003"),
+        ("github:yangxy/GPEN@c:examples/outs-inpainting/00003_GPEN.jpg", "gpen-face:00003"),
+        ("github:yangxy/GPEN@c:examples/outs-colorization/106000_gray_GPEN.jpg", "gpen-face:106000"),
+        ("github:luanfujun/deep-photo-styletransfer@c:examples/final_results/best7_t_1000.png", "photo-style-pair:7"),
+        ("github:luanfujun/deep-photo-styletransfer@c:examples/style/tar7.png", "photo-style-pair:7"),
+        ("github:ckkelvinchan/RealBasicVSR@c:data/demo_000/00000012.png", "video-clip:demo_000"),
+        ("github:google/dreambooth@c:dataset/dog6/02.jpg", "dreambooth-subject:dog6"),
+        ("github:OCR-D/assets@c:data/column-samples/data/OCR-D-IMG/x.jpg", "ocrd-workspace:column-samples"),
+    ],
+)
+def test_new_sources_keep_near_duplicates_together(source, cluster):
+    assert cluster_of(source) == cluster
+
+
+needs_shared = pytest.mark.skipif(
+    not (SHARED_DATA / "extra_sources.csv").is_file(), reason=f"no shared data at {SHARED_DATA}"
+)
+
+
+@needs_shared
+def test_every_extra_source_row_is_described():
+    """A row without a licence or content type stops a long staging run half-way: catch it here."""
+    with (SHARED_DATA / "manifest.csv").open(newline="", encoding="utf-8") as handle:
+        shared_groups = {(source_group(r["source"]), r["group"]) for r in csv.DictReader(handle)}
+    undescribed = [
+        row.title
+        for row in fetch_extra.read_sources(SHARED_DATA / "extra_sources.csv")
+        if row.name != fetch_extra.GALLERY_REPO
+        and (row.name, row.group) not in fetch_extra.PROFILES
+        and (f"{row.kind}:{row.name}", row.group) not in shared_groups
+    ]
+    assert undescribed == []
+
+
+@needs_shared
+def test_the_shared_reserved_check_clears_a_fresh_picture(tmp_path):
+    picture = tmp_path / "noise.png"
+    picture.write_bytes(png(128, 128, seed=11))
+    screen = ReservedScreen(SHARED_DATA.parent / "tools" / "reserved_check.py", tmp_path / "passed.txt")
+    assert screen.verdicts({picture: "d" * 64}) == {}

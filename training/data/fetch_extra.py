@@ -18,7 +18,10 @@ Sources
 
 Reserved evaluation sources (shared/data/reserved_sources.txt) are refused before anything is
 read, and the per-row skips named in extra_sources.csv notes (QR codes, near-duplicates of
-reserved images, masks, synthetic renders) are listed in EXCLUDED below.
+reserved images, masks, synthetic renders) are listed in EXCLUDED below; rows vetted later
+name exactly the files to take, several globs separated by `;`. Every file that would be kept
+then goes through shared/tools/reserved_check.py (a PDQ near-copy check against the reserved
+images, reserved_screen.py) and is dropped, with the reason, when the check flags it.
 
 Kept files are byte-identical originals at <out>/<group>/<flattened path>. Dropped: files that
 are byte-identical to an original already in shared/data/manifest.csv (the shared copy or crop
@@ -28,7 +31,7 @@ under <out> that are no longer listed.
 
 EXTRA_DIR is $PIXELPROOF_DEVDATA/extra (training/locations.py; ../devdata/extra by default).
 
-    python -m training.data.fetch_extra [--mirror-root /work/.mirror] [--only GROUP]
+    python -m training.data.fetch_extra [--mirror-root /work/.mirror] [--record training/data]
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from pillow_heif import register_heif_opener
 
 from ..locations import EXTRA_DIR, SHARED_DATA
 from .manifests import Source, cluster_of, source_group
+from .reserved_screen import ReservedScreen
 
 register_heif_opener()
 
@@ -101,61 +105,132 @@ EXCLUDED: dict[str, dict[str, list[str]]] = {
 
 @dataclass(frozen=True)
 class Profile:
-    """What a group's files are, for groups the shared manifest does not already describe."""
+    """What a row's files are, where the shared manifest does not already describe them."""
 
     content_type: str
     generator: str
     license: str
     note: str = ""
+    label_confidence: str = "high"  # or "partial": an edit of a real photo, part of the pixels are real
 
 
+_NO_LICENCE = "no licence stated; third-party content"
+_IMAGEN = "dcsan/imagen"  # a 2022 prompt-comparison project: one folder per prompt, one file prefix per model
+_IMAGEN_NOTE = "2022 prompt-comparison render; model from the file prefix (data/configs.py)"
+_KOLORS_LICENCE = "Kolors MODEL_LICENSE (custom model licence)"
+_GPEN_LICENCE = "no licence file in snapshot; inputs from FFHQ/CelebA-HQ (non-commercial research)"
+# Keyed by (repository or package, group): one group can come from several sources with other terms.
 PROFILES = {
-    "imagenet-sample": Profile(
+    ("EliSchwartz/imagenet-sample-images", "imagenet-sample"): Profile(
         "photo", "ImageNet-1k web photo", "ImageNet terms: non-commercial research/education use",
         "one ImageNet-1k validation-style image per class (class in the file name)",
     ),
-    "faces-celebahq": Profile(
+    ("clovaai/stargan-v2", "faces-celebahq"): Profile(
         "photo (face, super-resolved)", "CelebA-HQ", "CelebA-HQ: non-commercial research use",
         "CelebA-HQ face; identifiable person, do not redistribute",
     ),
-    "animals-afhq": Profile("photo (animal)", "AFHQ", "CC BY-NC 4.0 (AFHQ)"),
-    "faces-codeformer": Profile(
+    ("clovaai/stargan-v2", "animals-afhq"): Profile("photo (animal)", "AFHQ", "CC BY-NC 4.0 (AFHQ)"),
+    ("sczhou/CodeFormer", "faces-codeformer"): Profile(
         "photo (face)", "CodeFormer test input",
         "third-party photos; repo under NTU S-Lab License 1.0 (non-commercial)",
         "identifiable person; some inputs are deliberately degraded",
     ),
-    "faces-animals-barbershop": Profile(
+    ("ZPdesu/Barbershop", "faces-animals-barbershop"): Profile(
         "photo (face/animal)", "FFHQ/AFHQ sample",
         "FFHQ CC BY-NC-SA 4.0; AFHQ CC BY-NC 4.0; MetFaces CC BY-NC 2.0",
         "identifiable person where a face",
     ),
-    "people-animals": Profile(
+    ("open-mmlab/mmpose", "people-animals"): Profile(
         "photo (pose-dataset sample)", "mmpose test data (COCO/MPII/AIC/... samples)",
         "mmpose Apache-2.0; images from research datasets, several research-only",
     ),
-    "human-art-wesnoth": Profile(
+    ("wesnoth-1.16-data", "human-art-wesnoth"): Profile(
         "digital-art (hand-painted)", "human artist (Battle for Wesnoth)", "GPL-2+ (debian/copyright)",
     ),
+    (_IMAGEN, "dalle2"): Profile("generated", "OpenAI DALL-E 2 (2022)", _NO_LICENCE, _IMAGEN_NOTE),
+    (_IMAGEN, "midjourney"): Profile("generated", "Midjourney (2022, v3-era)", _NO_LICENCE, _IMAGEN_NOTE),
+    (_IMAGEN, "ldm"): Profile("generated", "CompVis latent diffusion txt2img (replicate)", _NO_LICENCE, _IMAGEN_NOTE),
+    (_IMAGEN, "sd1.x"): Profile(
+        "generated", "Stability AI, 2022 (most likely SD 1.x via DreamStudio)", _NO_LICENCE, _IMAGEN_NOTE
+    ),
+    (_IMAGEN, "glid3-xl"): Profile("generated", "GLID-3-XL (replicate)", _NO_LICENCE, _IMAGEN_NOTE),
+    (_IMAGEN, "disco-diffusion"): Profile("generated", "Disco Diffusion (replicate)", _NO_LICENCE, _IMAGEN_NOTE),
+    (_IMAGEN, "dalle-mini"): Profile("generated", "DALL-E mini / craiyon (replicate)", _NO_LICENCE, _IMAGEN_NOTE),
+    ("Kwai-Kolors/Kolors", "kolors"): Profile("generated", "Kuaishou Kolors", _KOLORS_LICENCE),
+    ("Kwai-Kolors/Kolors", "sdxl"): Profile(
+        "generated", "SDXL (ControlNet / IP-Adapter comparison in the Kolors READMEs)", _KOLORS_LICENCE
+    ),
+    ("Kwai-Kolors/Kolors", "inpainting"): Profile(
+        "generated", "Kolors-Inpainting or SDXL-Inpainting", _KOLORS_LICENCE, label_confidence="partial"
+    ),
+    ("Kwai-Kolors/Kolors", "midjourney"): Profile(
+        "generated", "Midjourney v6 character reference (--cw), per the Kolors ipadapter README", _KOLORS_LICENCE
+    ),
+    ("ai-forever/Kandinsky-3", "kandinsky3"): Profile("generated", "Kandinsky 3.0", "Apache-2.0"),
+    ("yangxy/GPEN", "gan-stylegan2-prior"): Profile(
+        "generated", "GPEN Segmentation2Face (StyleGAN2-prior generator)", _GPEN_LICENCE
+    ),
+    ("yangxy/GPEN", "inpainting"): Profile(
+        "generated", "GPEN face inpainting or colorization (StyleGAN2 prior)", _GPEN_LICENCE,
+        "FFHQ/CelebA-HQ face with regenerated regions or colours", label_confidence="partial",
+    ),
+    ("yangxy/GPEN", "faces-restoration-inputs"): Profile(
+        "photo (face)", "GPEN restoration input (FFHQ / CelebA-HQ / phone selfie)", _GPEN_LICENCE,
+        "identifiable person",
+    ),
+    ("ckkelvinchan/RealBasicVSR", "video-frames-real"): Profile(
+        "video frame (real, low quality)", "RealBasicVSR demo clip", "Apache-2.0",
+        "consecutive frames of one clip",
+    ),
+    ("luanfujun/deep-photo-styletransfer", "neural-style-transfer"): Profile(
+        "style-transfer", "Deep Photo Style Transfer (final results)", "repo code licence; photos third-party",
+    ),
+    ("luanfujun/deep-photo-styletransfer", "photos-flickr"): Profile(
+        "photo", "Deep Photo Style Transfer content/style photo", "third-party photos (Flickr-style); no licence",
+        "resized to 700 px on the long side; some style photos heavily graded",
+    ),
+    ("naoto0804/pytorch-AdaIN", "paintings-artwork"): Profile(
+        "painting/artwork (reproduction)", "human artist (AdaIN style set)", "MIT code; artworks third-party",
+    ),
+    ("google/dreambooth", "phone-photos-objects-pets"): Profile(
+        "photo", "DreamBooth subject photo (authors / Unsplash)",
+        "CC-BY-4.0 (LICENSE.md); per-image sources in dataset/references_and_licenses.txt",
+    ),
+    ("MikeKovarik/exifr", "camera-photos-exif"): Profile(
+        "photo", "exifr test fixture", "MIT (exifr); photos third-party", "EXIF-parser test fixture"
+    ),
+    ("OCR-D/assets", "document-scans"): Profile(
+        "scan (historical print page)", "OCR-D test workspace scan", "OCR-D/assets LICENSE (not read)"
+    ),
 }
-# Per-file content types that differ from what the group or the shared manifest says (by eye).
-CONTENT_TYPE_BY_PATH = {
-    "input/metface/*": "artwork (painted portrait, MetFaces)",
-    "webp/Alpha *": "test image (WebP alpha sample: flower, Tux drawing)",
-    "webp/Animation *": "test image (animated 3D render)",
-    "webp/webpvp8*": "digital-art (game art/screenshot)",
-    "tif/multipage.tif": "graphic (bilevel test page)",
-    "tif/Issue 151.tif": "photo (aerial, 16-bit grey)",
-    "tif/Issue 555 *": "photo (aerial, 16-bit grey)",
-    "tif/Epson PerfectionV800.tiff": "scan (photo print)",
-    "jpg/Issue 600 *": "photo (astronomy)",
-    "jpg/Issue 173 (dotnet).jpg": "graphic (flat grey)",
-    "jpg/Issue 609.jpg": "graphic (text)",
-    "jpg/Issue 614.jpg": "graphic (flat colour)",
-    "jpg/Issue 80.jpg": "graphic (text)",
-    "jpg/Multiple ICC segments.jpg": "graphic (logo)",
-    "jpg/Photoshop (3).jpg": "screenshot (code editor)",
-    "/usr/share/backgrounds/mate/abstract/*": "digital-art (wallpaper)",
-    "/usr/share/backgrounds/mate/desktop/*": "digital-art (wallpaper)",
+# Per-file facts that differ from what the row's profile or the shared manifest says (by eye or by
+# the repository's README): {path glob: {manifest column: value}}.
+PATH_OVERRIDES: dict[str, dict[str, str]] = {
+    **{pattern: {"content_type": kind} for pattern, kind in {
+        "input/metface/*": "artwork (painted portrait, MetFaces)",
+        "webp/Alpha *": "test image (WebP alpha sample: flower, Tux drawing)",
+        "webp/Animation *": "test image (animated 3D render)",
+        "webp/webpvp8*": "digital-art (game art/screenshot)",
+        "tif/multipage.tif": "graphic (bilevel test page)",
+        "tif/Issue 151.tif": "photo (aerial, 16-bit grey)",
+        "tif/Issue 555 *": "photo (aerial, 16-bit grey)",
+        "tif/Epson PerfectionV800.tiff": "scan (photo print)",
+        "jpg/Issue 600 *": "photo (astronomy)",
+        "jpg/Issue 173 (dotnet).jpg": "graphic (flat grey)",
+        "jpg/Issue 609.jpg": "graphic (text)",
+        "jpg/Issue 614.jpg": "graphic (flat colour)",
+        "jpg/Issue 80.jpg": "graphic (text)",
+        "jpg/Multiple ICC segments.jpg": "graphic (logo)",
+        "jpg/Photoshop (3).jpg": "screenshot (code editor)",
+        "/usr/share/backgrounds/mate/abstract/*": "digital-art (wallpaper)",
+        "/usr/share/backgrounds/mate/desktop/*": "digital-art (wallpaper)",
+        "data/page_dewarp/**": "photo (of a printed page)",
+    }.items()},  # fmt: skip
+    "inpainting/asset/*_kolors.png": {"generator": "Kolors-Inpainting"},
+    "inpainting/asset/*_sdxl.png": {"generator": "SDXL-Inpainting"},
+    "scripts/outputs/sample_inpainting_*": {"generator": "Kolors-Inpainting", "label_confidence": "partial"},
+    "examples/outs-inpainting/*": {"generator": "GPEN face inpainting (StyleGAN2 prior)"},
+    "examples/outs-colorization/*": {"generator": "GPEN face colorization (StyleGAN2 prior)"},
 }
 
 GALLERY_REPO = "songguoxs/gpt4o-image-prompts"
@@ -196,7 +271,9 @@ class Candidate:
 class RowReport:
     row: SourceRow
     origin: str = ""  # how the pinned commit/version was resolved, when it was not the pin
+    resolved: str = ""  # the commit or version actually read
     counts: Counter = field(default_factory=Counter)
+    flagged: list[str] = field(default_factory=list)  # files the reserved check refused, and why
 
 
 def read_reserved(path: Path) -> tuple[set[str], set[str]]:
@@ -235,10 +312,25 @@ def read_sources(path: Path) -> list[SourceRow]:
 
 
 def glob_regex(pattern: str) -> re.Pattern:
-    """Path glob where `*` and `?` stay inside one folder and `**` spans folders."""
+    """Path glob where `*`, `?` and `[...]` stay inside one folder and `**` spans folders.
+
+    Several globs separated by `;` match a path that any of them matches: one source row can
+    name the exact vetted files of a repository (`a/x_*.jpg;b/y?.png`). `[!...]` negates a class.
+    """
+    return re.compile("|".join(f"(?:{_one_glob(part)})" for part in pattern.split(";")))
+
+
+def _one_glob(pattern: str) -> str:
     out, i = [], 0
     while i < len(pattern):
-        if pattern.startswith("**/", i):
+        closing = pattern.find("]", i + 2) if pattern[i] == "[" else -1
+        if closing > 0:
+            body = pattern[i + 1 : closing]
+            negated = body[0] in "!^"
+            body = body[1:] if negated else body
+            out.append(f"[{'^/' if negated else ''}{body.replace(chr(92), chr(92) * 2)}]")
+            i = closing + 1
+        elif pattern.startswith("**/", i):
             out.append("(?:.*/)?")
             i += 3
         elif pattern.startswith("**", i):
@@ -253,7 +345,7 @@ def glob_regex(pattern: str) -> re.Pattern:
         else:
             out.append(re.escape(pattern[i]))
             i += 1
-    return re.compile("".join(out) + r"\Z")
+    return "".join(out) + r"\Z"
 
 
 def exclusion_reason(row: SourceRow, path: str) -> str | None:
@@ -428,6 +520,15 @@ def flat_name(path: str) -> str:
 # --- Describing rows --------------------------------------------------------------------
 
 
+def path_overrides(path: str) -> dict[str, str]:
+    """The PATH_OVERRIDES entries whose glob matches `path`, merged (later globs win)."""
+    merged: dict[str, str] = {}
+    for pattern, values in PATH_OVERRIDES.items():
+        if glob_regex(pattern).match(path):
+            merged.update(values)
+    return merged
+
+
 class Describer:
     """Fills generator, licence, content type and notes, reusing the shared manifest's wording."""
 
@@ -441,17 +542,21 @@ class Describer:
             self.content_types[r["group"]][r["content_type"]] += 1
 
     def describe(self, row: SourceRow, path: str, source: str, decoded: Decoded, gallery_model: str | None) -> dict:
-        group, profile = row.group, PROFILES.get(row.group)
-        generator = decoded.camera or (profile.generator if profile else None)
+        group, profile = row.group, PROFILES.get((row.name, row.group))
+        overrides = path_overrides(path)
+        # A camera name describes a real photo; EXIF on an AI file comes from an export tool.
+        generator = (decoded.camera if row.label == "real" else None) or (profile.generator if profile else None)
         generator = generator or (f"wallpaper:{row.name}" if row.kind == "deb" else row.group)
-        confidence, note = "high", profile.note if profile else ""
+        confidence = profile.label_confidence if profile else "high"
+        note = profile.note if profile else ""
         if row.name == GALLERY_REPO:
             group, generator, confidence = GALLERY_MODELS[gallery_model]
             case = re.match(r"images/(\d+)", path)
             note = (f"gallery case {case.group(1)}; " if case else "") + "social-media repost (likely re-encoded)"
+        generator = overrides.get("generator", generator)
+        confidence = overrides.get("label_confidence", confidence)
         twin = self.by_source_path.get(Source.parse(source).unpinned) or self.by_cluster.get(cluster_of(source))
-        content_type = next((t for p, t in CONTENT_TYPE_BY_PATH.items() if glob_regex(p).match(path)), None)
-        content_type = content_type or (twin["content_type"] if twin else None)
+        content_type = overrides.get("content_type") or (twin["content_type"] if twin else None)
         content_type = content_type or (profile.content_type if profile else None)
         if not content_type and self.content_types[group]:
             content_type = self.content_types[group].most_common(1)[0][0]
@@ -507,6 +612,7 @@ def stage(args: argparse.Namespace) -> list[RowReport]:
         shared_rows = list(csv.DictReader(handle))
     shared_originals = {r["original_sha256"] for r in shared_rows} | {r["sha256"] for r in shared_rows}
     describer = Describer(shared_rows)
+    screen = ReservedScreen(args.reserved_check, args.out / "reserved_check_passed.txt")
     seen: set[str] = set()
     records, reports = [], []
     for row in rows:
@@ -514,25 +620,46 @@ def stage(args: argparse.Namespace) -> list[RowReport]:
         if row.kind == "github":
             gitdir = git_dir(args.mirror_root, row.name)
             commit, report.origin = resolve_commit(gitdir, row.pin)
+            report.resolved = commit
             prefix = f"github:{row.name}@{commit}:"
             candidates = github_candidates(gitdir, commit, row.path_glob)
             model_of = gallery_models(gitdir, commit) if row.name == GALLERY_REPO else (lambda path: None)
         else:
             deb, version, report.origin = download_deb(args.deb_cache, row.name, row.pin)
+            report.resolved = version
             prefix = f"deb:{row.name}_{version}:"
             candidates = deb_candidates(deb, row.path_glob, report.counts)
             model_of = lambda path: None  # noqa: E731
+        admitted = []
         for candidate in candidates:
             report.counts["matched"] += 1
             kept = admit(row, candidate, shared_originals, seen, report.counts)
             if kept:
                 source = prefix + candidate.path
                 described = describer.describe(row, candidate.path, source, kept, model_of(candidate.path))
-                records.append(place(args.out, row, candidate, source, kept, described))
+                admitted.append(place(args.out, row, candidate, source, kept, described))
+        records += screened(admitted, screen, args.out, report)
         reports.append(report)
         print(format_report(report), flush=True)
     write_manifest(args.out, records)
+    if args.record:
+        write_record(args.record, reports, records)
     return reports
+
+
+def screened(admitted: list[dict], screen: ReservedScreen, out: Path, report: RowReport) -> list[dict]:
+    """The admitted records the reserved check clears; the rest are counted with the reason."""
+    verdicts = screen.verdicts({out / r["path"]: r["sha256"] for r in admitted})
+    kept = []
+    for record in admitted:
+        reason = verdicts.get(out / record["path"])
+        if reason:
+            report.counts["refused by the reserved check"] += 1
+            report.flagged.append(f"{Source.parse(record['source']).path}: {reason}")
+        else:
+            report.counts["kept"] += 1
+            kept.append(record)
+    return kept
 
 
 def admit(row: SourceRow, candidate: Candidate, shared: set[str], seen: set[str], counts: Counter) -> Decoded | None:
@@ -562,7 +689,6 @@ def admit(row: SourceRow, candidate: Candidate, shared: set[str], seen: set[str]
         counts[f"under {MIN_SIDE} px"] += 1
         return None
     seen.add(digest)
-    counts["kept"] += 1
     return decoded
 
 
@@ -611,7 +737,44 @@ def format_report(report: RowReport) -> str:
     return (
         f"{report.row.title}{origin}: matched {report.counts['matched']}, kept {report.counts['kept']}"
         + (f" ({counts})" if counts else "")
+        + "".join(f"\n    refused {flagged}" for flagged in report.flagged)
     )
+
+
+RECORD_COLUMNS = ["source", "label", "group", "sha256"]
+
+
+def write_record(folder: Path, reports: list[RowReport], records: list[dict]) -> None:
+    """What was staged, for the repository: every source with its pin and each file's sha256.
+
+    No pixels and no local paths, so it may be committed (training/data/extra_images.csv and
+    extra_sources.md), and anyone can check a rebuilt set against it.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "extra_images.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=RECORD_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(sorted(records, key=lambda r: r["source"]))
+    lines = [
+        "# Extra development sources as staged",
+        "",
+        "Written by `python -m training.data.fetch_extra --record training/data`: one line per row of",
+        "`shared/data/extra_sources.csv`, with the commit or version read and what was kept or dropped.",
+        "Each kept file's sha256 is in `extra_images.csv`.",
+        "",
+        "| row | source | commit or version | label | group | matched | kept | dropped (why) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for report in reports:
+        row = report.row
+        dropped = "; ".join(f"{k} {v}" for k, v in report.counts.items() if k not in ("matched", "kept"))
+        dropped += "".join(f"<br>{flagged}" for flagged in report.flagged)
+        pin = report.resolved + (f" ({report.origin})" if report.origin else "")
+        lines.append(
+            f"| {row.index} | {row.kind}:{row.name} `{row.path_glob}` | {pin} | {row.label} | {row.group} "
+            f"| {report.counts['matched']} | {report.counts['kept']} | {dropped or '-'} |"
+        )
+    (folder / "extra_sources.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -620,7 +783,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--mirror-root", type=Path, default=Path("/work/.mirror"), help="where git snapshots live")
     parser.add_argument("--deb-cache", type=Path, default=EXTRA_DIR.parent / "cache" / "deb")
     parser.add_argument("--out", type=Path, default=EXTRA_DIR)
+    parser.add_argument(
+        "--reserved-check", type=Path, default=None,
+        help="the near-copy check run on every staged file (default: <shared>/../tools/reserved_check.py)",
+    )  # fmt: skip
+    parser.add_argument("--record", type=Path, help="also write extra_images.csv and extra_sources.md here")
     args = parser.parse_args(argv)
+    args.reserved_check = args.reserved_check or args.shared.parent / "tools" / "reserved_check.py"
     args.sources = args.shared / "extra_sources.csv"
     args.reserved = args.shared / "reserved_sources.txt"
     args.shared_manifest = args.shared / "manifest.csv"

@@ -32,6 +32,19 @@ _CLUSTERS = [
     (re.compile(r"^github:drewnoakes/metadata-extractor-images:\w+/(.+?)(?: \(\d+\))?\.\w+$"), "camera-sample"),
     # one pose dataset: consecutive video frames and left/right views
     (re.compile(r"^github:open-mmlab/mmpose:tests/data/([^/]+)/"), "mmpose-dataset"),
+    # one prompt rendered several times by one model (folder per prompt, file prefix per model)
+    (re.compile(r"^github:dcsan/imagen:output/renders/([^/]+/[a-z0-9]+)-"), "imagen-prompt"),
+    # one face as a real restoration input and as its inpainted or colourised output (real vs ai)
+    (re.compile(r"^github:yangxy/GPEN:examples/(?:ffhq-10|grays|outs-inpainting|outs-colorization)/(\d+)"),
+     "gpen-face"),
+    # one photo style transfer: content photo inN, style photo tarN and the result bestN
+    (re.compile(r"^github:luanfujun/deep-photo-styletransfer:examples/\w+/(?:in|tar|best)(\d+)"), "photo-style-pair"),
+    # consecutive frames of one video clip
+    (re.compile(r"^github:ckkelvinchan/RealBasicVSR:data/([^/]+)/"), "video-clip"),
+    # one DreamBooth subject photographed several times
+    (re.compile(r"^github:google/dreambooth:dataset/([^/]+)/"), "dreambooth-subject"),
+    # one OCR-D workspace: consecutive pages of one book
+    (re.compile(r"^github:OCR-D/assets:data/([^/]+)/"), "ocrd-workspace"),
 ]
 
 
