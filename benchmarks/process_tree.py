@@ -130,7 +130,8 @@ class TreeSampler:
     def sample(self) -> None:
         for pid in _descendants(os.getpid()):
             try:
-                seen = self.usage.processes.get(pid) or ProcessSeen(_label(pid), self._cpu_before.get(pid, 0.0))
+                seen = self.usage.processes.get(pid) or ProcessSeen("", self._cpu_before.get(pid, 0.0))
+                seen.label = _label(pid)  # read again: a Ray worker renames itself once it holds an actor
                 cpu_s, rss_mb = _read(pid)
             except (OSError, StopIteration, ValueError):
                 continue  # gone meanwhile, or a zombie without VmRSS

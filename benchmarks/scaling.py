@@ -37,9 +37,12 @@ from training.locations import SHARED_DATA
 
 from .cluster_plan import Node, PlanError, plan
 from .process_tree import TreeUsage, timed_tree
-from .serving import machine, start_server, warm_up
+from .serving import machine, start_server
 
 PIXELPROOF = [sys.executable, "-m", "pixelproof"]
+# serve-workers measures throughput, not the time budget: a request queued behind the others
+# (or on a busy machine) must not be cut off at the default 30 s and stop the benchmark.
+UPLOAD_TIME_BUDGET_S = 600
 
 
 @dataclass
@@ -191,7 +194,10 @@ def serve_workers(args: argparse.Namespace) -> None:
         def runner(number: int) -> Run:
             folder = work / f"workers-{workers}-{number}"
             folder.mkdir()
-            server = start_server(["--data-dir", str(folder), "--workers", str(workers)], folder / "serve.log")
+            server = start_server(
+                ["--data-dir", str(folder), "--workers", str(workers)], folder / "serve.log",
+                env={"PIXELPROOF_TIME_BUDGET_S": str(UPLOAD_TIME_BUDGET_S)},
+            )  # fmt: skip
             try:
                 for _ in range(2):  # the kernel picks the worker: ask each one's models to load
                     upload_all(server.base_url, images[:1] * workers * 2, workers * 2)
@@ -241,6 +247,8 @@ def ray_nodes(args: argparse.Namespace) -> None:
     stores and ports on this machine), one `batch --address` on it, then the cluster stopped."""
     from ray.cluster_utils import Cluster
 
+    from pixelproof.batch.run import BLOCK_ROWS
+
     paths = chosen_images(args.images, args.seed)
     print(describe_images(paths))
     work = Path(tempfile.mkdtemp(prefix="pixelproof-ray-nodes-"))
@@ -248,6 +256,10 @@ def ray_nodes(args: argparse.Namespace) -> None:
     listing.write_text("".join(f"{path}\n" for path in paths))
     print(f"work folder and logs: {work}")
     node_args = {"num_cpus": args.cpus_per_node, "object_store_memory": args.object_store_mb * 1024 * 1024}
+    blocks = -(-len(paths) // BLOCK_ROWS)
+    if blocks < max(args.nodes):
+        print(f"note: {len(paths)} images are {blocks} block(s) of {BLOCK_ROWS}: at most {blocks} actor(s) work, "
+              f"whatever the nodes")  # fmt: skip
     for nodes in args.nodes:
         cluster = Cluster(initialize_head=True, connect=False, head_node_args={**node_args, "include_dashboard": False})
         try:
