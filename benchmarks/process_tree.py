@@ -131,7 +131,9 @@ class TreeSampler:
         for pid in _descendants(os.getpid()):
             try:
                 seen = self.usage.processes.get(pid) or ProcessSeen("", self._cpu_before.get(pid, 0.0))
-                seen.label = _label(pid)  # read again: a Ray worker renames itself once it holds an actor
+                label = _label(pid)  # read again: a Ray worker renames itself once it holds an actor
+                if label != "?" or not seen.label:  # "?": exiting, its command line already gone
+                    seen.label = label
                 cpu_s, rss_mb = _read(pid)
             except (OSError, StopIteration, ValueError):
                 continue  # gone meanwhile, or a zombie without VmRSS
