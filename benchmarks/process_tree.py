@@ -77,11 +77,13 @@ def _children_map() -> dict[int, list[int]]:
     return children
 
 
-def _descendants(root: int) -> list[int]:
+def _descendants(root: int) -> list[tuple[int, int]]:
+    """Every (pid, parent pid) below ``root``."""
     children, found, todo = _children_map(), [], [root]
     while todo:
-        for child in children.get(todo.pop(), ()):
-            found.append(child)
+        parent = todo.pop()
+        for child in children.get(parent, ()):
+            found.append((child, parent))
             todo.append(child)
     return found
 
@@ -106,7 +108,7 @@ class TreeSampler:
         self.period_s = period_s
         self.usage = TreeUsage()
         self._cpu_before = {}
-        for pid in _descendants(os.getpid()):
+        for pid, _ in _descendants(os.getpid()):
             try:
                 self._cpu_before[pid] = _read(pid)[0]
             except (OSError, StopIteration, ValueError):
@@ -128,10 +130,12 @@ class TreeSampler:
             self._stop.wait(self.period_s)
 
     def sample(self) -> None:
-        for pid in _descendants(os.getpid()):
+        for pid, parent in _descendants(os.getpid()):
             try:
                 seen = self.usage.processes.get(pid) or ProcessSeen("", self._cpu_before.get(pid, 0.0))
                 label = _label(pid)  # read again: a Ray worker renames itself once it holds an actor
+                if parent in self.usage.processes and label == self.usage.processes[parent].label:
+                    label += " (forked worker)"  # a pool's fork keeps its parent's command line
                 if label != "?" or not seen.label:  # "?": exiting, its command line already gone
                     seen.label = label
                 cpu_s, rss_mb = _read(pid)

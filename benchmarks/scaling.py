@@ -64,7 +64,10 @@ class Run:
 
 def chosen_images(count: int, seed: int) -> list[Path]:
     """``count`` images of the shared data, the same for the same seed, whatever the formats' mix."""
-    with (SHARED_DATA / "manifest.csv").open(newline="") as table:
+    manifest = SHARED_DATA / "manifest.csv"
+    if not manifest.is_file():
+        sys.exit(f"no {manifest}: the shared data is elsewhere (set PIXELPROOF_SHARED) or not here")
+    with manifest.open(newline="") as table:
         paths = sorted(SHARED_DATA / row["path"] for row in csv.DictReader(table))
     present = [path for path in paths if path.is_file()]
     if count > len(present):
