@@ -25,7 +25,7 @@ def ray_runtime():
     """One light Ray runtime for the module: the command joins it instead of starting its own."""
     saved = {name: os.environ.get(name) for name in LIGHT_RAY}
     os.environ.update(LIGHT_RAY)
-    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 * 1024**2)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, object_store_memory=200 * 1024**2)
     yield
     ray.shutdown()
     for name, value in saved.items():

@@ -17,7 +17,9 @@ def ray_runtime(address: str | None, cpus: int | None) -> Iterator[None]:
     if address:
         ray.init(address=address)
     else:
-        ray.init(num_cpus=cpus, include_dashboard=False)
+        # address="local": a new runtime of our own, even where another Ray cluster runs on this
+        # machine (`ray start`, another user's run), which plain ray.init() would join instead.
+        ray.init(address="local", num_cpus=cpus, include_dashboard=False)
     try:
         yield
     finally:
