@@ -45,6 +45,10 @@ def _save(image: Image.Image, path: Path, fmt: str, **options) -> None:
     image.save(path, fmt, **options)
 
 
+def _ramp(fmt: str, mode: str = "RGB", width: int = SIDE, height: int = SIDE, **options) -> Callable[[Path], None]:
+    return lambda path: _save(_gradient(width, height, mode), path, fmt, **options)
+
+
 def _animated(fmt: str, **options) -> Callable[[Path], None]:
     def make(path: Path) -> None:
         first = _gradient(SIDE, SIDE, "RGB")
@@ -64,16 +68,16 @@ def _grey16(path: Path) -> None:
 # name: (what it is, width × height, how it is made)
 CASES: dict[str, tuple[str, int, Callable[[Path], None]]] = {
     "rgba-png": ("RGBA PNG", SIDE * SIDE, make_png),
-    "rgb-jpeg": ("RGB JPEG", SIDE * SIDE, lambda p: _save(_gradient(SIDE, SIDE, "RGB"), p, "JPEG", quality=90)),
-    "grey-png": ("8-bit grey PNG", SIDE * SIDE, lambda p: _save(_gradient(SIDE, SIDE, "L"), p, "PNG")),
+    "rgb-jpeg": ("RGB JPEG", SIDE * SIDE, _ramp("JPEG", quality=90)),
+    "grey-png": ("8-bit grey PNG", SIDE * SIDE, _ramp("PNG", "L")),
     "grey16-png": ("16-bit grey PNG", SIDE * SIDE, _grey16),
-    "rgb-webp": ("RGB WebP", SIDE * SIDE, lambda p: _save(_gradient(SIDE, SIDE, "RGB"), p, "WEBP", quality=50, method=0)),
-    "rgb-avif": ("RGB AVIF", SIDE * SIDE, lambda p: _save(_gradient(SIDE, SIDE, "RGB"), p, "AVIF", quality=50, speed=10)),
-    "rgb-heif": ("RGB HEIF", SIDE * SIDE, lambda p: _save(_gradient(SIDE, SIDE, "RGB"), p, "HEIF", quality=50)),
-    "rgb-tiff": ("RGB TIFF (deflate)", SIDE * SIDE, lambda p: _save(_gradient(SIDE, SIDE, "RGB"), p, "TIFF", compression="tiff_deflate")),
+    "rgb-webp": ("RGB WebP", SIDE * SIDE, _ramp("WEBP", quality=50, method=0)),
+    "rgb-avif": ("RGB AVIF", SIDE * SIDE, _ramp("AVIF", quality=50, speed=10)),
+    "rgb-heif": ("RGB HEIF", SIDE * SIDE, _ramp("HEIF", quality=50, enc_params={"preset": "ultrafast"})),
+    "rgb-tiff": ("RGB TIFF (deflate)", SIDE * SIDE, _ramp("TIFF", compression="tiff_deflate")),
     "animated-gif": ("palette GIF, 2 frames", SIDE * SIDE, _animated("GIF")),
     "animated-webp": ("WebP, 2 frames (RGBA)", SIDE * SIDE, _animated("WEBP", quality=50, method=0)),
-    "jpeg-12mp": ("RGB JPEG 4000 × 3000", 4000 * 3000, lambda p: _save(_gradient(4000, 3000, "RGB"), p, "JPEG")),
+    "jpeg-12mp": ("RGB JPEG 4000 × 3000", 4000 * 3000, _ramp("JPEG", width=4000, height=3000)),
 }
 
 
