@@ -18,8 +18,8 @@ cost tens of milliseconds. So:
 Each answer is appended to ``--progress`` (JSON lines) as it comes; a run started again with
 the same file, count and seed skips what is there, so a run can be stopped and resumed, and
 ``--every-analyzer`` raised later adds files to the second pass. Prints the answers by pass,
-status and error code, by format, the time taken and any 5xx or misshapen answer; exits 1 if
-there was one.
+status and error code, by format, the time taken and any 5xx, missing or misshapen answer;
+exits 1 if there was one.
 
 Run: python -m benchmarks.fuzz [--count 10000] [--every-analyzer 1000] [--seed 0]
          [--concurrency 2] [--progress fuzz.jsonl] [--time-budget S]
@@ -115,8 +115,11 @@ class Progress:
         self.path, self._lock = path, threading.Lock()
         self.records: list[dict] = []
         header = {"seed": seed, "count": count}
-        if path.exists():
-            lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        if path.exists() and path.stat().st_size:
+            kept, _, partial = path.read_text().rpartition("\n")
+            if partial:  # a run killed mid-line: drop the half line before appending
+                path.write_text(kept + "\n")
+            lines = [json.loads(line) for line in kept.splitlines() if line.strip()]
             if lines and lines[0] != header:
                 raise SystemExit(f"{path} belongs to another run ({lines[0]}); use another --progress file")
             self.records = [line for line in lines[1:] if "pass" in line]
@@ -156,13 +159,16 @@ def post_all(server: Server, corpus: Corpus, todo: list[tuple[str, int]], progre
                 fmt, data = corpus.file(i)
                 upload = {"image": ("fuzz.bin", data, "application/octet-stream")}
                 began = time.monotonic()
-                r = client.post("/v1/analyze", files=upload, params=PASSES[name])
-                shape_ok = error_shape_ok(r)
-                record = {"pass": name, "index": i, "format": fmt, "status": r.status_code, "code": error_code(r),
-                          "shape_ok": shape_ok, "seconds": round(time.monotonic() - began, 3)}  # fmt: skip
-                if r.status_code >= 500 or not shape_ok:
-                    record["body"] = r.text[:300]
-                progress.add(record)
+                record = {"pass": name, "index": i, "format": fmt}
+                try:
+                    r = client.post("/v1/analyze", files=upload, params=PASSES[name])
+                except httpx.HTTPError as exc:  # no answer at all: the server died or hung
+                    record |= {"status": 0, "code": f"transport {type(exc).__name__}", "shape_ok": False, "body": str(exc)}
+                else:
+                    record |= {"status": r.status_code, "code": error_code(r), "shape_ok": error_shape_ok(r)}
+                    if r.status_code >= 500 or not record["shape_ok"]:
+                        record["body"] = r.text[:300]
+                progress.add(record | {"seconds": round(time.monotonic() - began, 3)})
                 with take:
                     if time.monotonic() - last_print[0] >= PROGRESS_EVERY_S:
                         last_print[0] = time.monotonic()
@@ -223,10 +229,10 @@ def report(progress: Progress, args) -> None:
         by_format = Counter((r["format"], "analyzed" if r["status"] == 200 else "refused") for r in mine)
         print("  by format (analyzed / refused):", ", ".join(
             f"{fmt} {by_format[fmt, 'analyzed']} / {by_format[fmt, 'refused']}" for fmt in FORMATS))  # fmt: skip
-    server_errors = [r for r in records if r["status"] >= 500]
-    misshapen = [r for r in records if not r["shape_ok"]]
-    print(f"5xx answers: {len(server_errors)}; answers not in the error shape: {len(misshapen)} "
-          f"(of {sum(r['status'] != 200 for r in records)} refusals)")  # fmt: skip
+    server_errors = [r for r in records if r["status"] >= 500 or r["status"] == 0]
+    misshapen = [r for r in records if not r["shape_ok"] and r["status"]]
+    print(f"5xx answers or none: {len(server_errors)}; answers not in the error shape: {len(misshapen)} "
+          f"(of {sum(r['status'] not in (0, 200) for r in records)} refusals)")  # fmt: skip
     for r in (server_errors + misshapen)[:10]:
         print(f"  {r['pass']} #{r['index']} {r['format']} {r['status']}: {r.get('body', '')[:200]}")
     if server_errors or misshapen:
