@@ -163,7 +163,8 @@ def post_all(server: Server, corpus: Corpus, todo: list[tuple[str, int]], progre
                 try:
                     r = client.post("/v1/analyze", files=upload, params=PASSES[name])
                 except httpx.HTTPError as exc:  # no answer at all: the server died or hung
-                    record |= {"status": 0, "code": f"transport {type(exc).__name__}", "shape_ok": False, "body": str(exc)}
+                    failure = f"transport {type(exc).__name__}"
+                    record |= {"status": 0, "code": failure, "shape_ok": False, "body": str(exc)}
                 else:
                     record |= {"status": r.status_code, "code": error_code(r), "shape_ok": error_shape_ok(r)}
                     if r.status_code >= 500 or not record["shape_ok"]:
@@ -189,7 +190,7 @@ def main() -> None:
     parser.add_argument("--every-analyzer", type=int, default=1_000, help="of those, posted again with every analyzer")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--concurrency", type=int, default=2, help="requests in flight")
-    parser.add_argument("--progress", type=Path, help="JSON lines of the answers, to resume from (default: a temporary file)")
+    parser.add_argument("--progress", type=Path, help="JSON lines of the answers, to resume from (default: none kept)")
     parser.add_argument("--time-budget", type=float, help="the server's time_budget_s (default: its own, 30 s)")
     args = parser.parse_args()
     corpus = Corpus(args.seed, args.count)

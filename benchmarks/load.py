@@ -159,8 +159,8 @@ def report(tally: Tally, rss: list[float], elapsed: float) -> None:
           f"p99 {percentile(health, 99) * 1000:.1f} ms, max {max(health, default=0) * 1000:.1f} ms; "
           f"worst {SAMPLE_EVERY_S:g} s window's p99 {max(tally.health_p99, default=0) * 1000:.1f} ms")  # fmt: skip
     if rss:
-        print(f"server RSS every {SAMPLE_EVERY_S:g} s ({len(rss)} samples): first {rss[0]:.0f} MB, min {min(rss):.0f} MB, "
-              f"max {max(rss):.0f} MB, last {rss[-1]:.0f} MB")  # fmt: skip
+        print(f"server RSS every {SAMPLE_EVERY_S:g} s ({len(rss)} samples): first {rss[0]:.0f} MB, "
+              f"min {min(rss):.0f} MB, max {max(rss):.0f} MB, last {rss[-1]:.0f} MB")  # fmt: skip
     print(f"errors: {sum(tally.errors.values())}")
     for kind, n in tally.errors.most_common():
         print(f"  {kind}: {n}")
