@@ -36,7 +36,7 @@ def make_png(path: Path) -> None:
     y = np.linspace(0, 255, SIDE, dtype=np.uint8)[:, None]
     rgba = np.empty((SIDE, SIDE, 4), np.uint8)
     rgba[..., 0], rgba[..., 1], rgba[..., 2], rgba[..., 3] = y, y.T, 128, 255
-    Image.fromarray(rgba, "RGBA").save(path, optimize=True)
+    Image.fromarray(rgba, "RGBA").save(path, "PNG", optimize=True)
 
 
 def rss_mb(field: str = "VmRSS") -> float:

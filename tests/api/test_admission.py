@@ -18,10 +18,22 @@ import httpx
 import psycopg
 import pytest
 
+from pixelproof.api.admission import PEAK_BYTES_PER_PIXEL, analysis_slots
+from pixelproof.settings import MB, Settings
 from tests.support.cli import HTTP_TIMEOUT_S, create_token
 from tests.support.compat import image, new_key, pair
 from tests.support.held_host import held_host
 from tests.support.metrics import scrape, value
+
+
+@pytest.mark.parametrize(("worst_cases", "cpus", "slots"), [(3, 8, 3), (0, 8, 1), (100, 8, 16), (3, 1, 2)])
+def test_slots_are_the_worst_cases_the_memory_budget_holds_at_least_one_at_most_two_per_cpu(
+    monkeypatch, worst_cases, cpus, slots
+):
+    monkeypatch.setattr("os.cpu_count", lambda: cpus)
+    max_pixels = 1_000_000
+    budget_mb = worst_cases * max_pixels * PEAK_BYTES_PER_PIXEL // MB + 1
+    assert analysis_slots(Settings(max_pixels=max_pixels, memory_budget_mb=budget_mb)) == slots
 
 
 def start(start_server, tmp_path_factory, store_args=None, **settings):

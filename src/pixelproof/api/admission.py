@@ -31,9 +31,11 @@ from .metrics import Metrics
 
 T = TypeVar("T")
 
-# Peak memory of one analysis (every analyzer) per decoded pixel: a 10,000 × 10,000 RGBA PNG
-# takes a process from 0.61 to 2.71 GB (benchmarks/memory_release.py; issue 14 saw the same).
-PEAK_BYTES_PER_PIXEL = 21
+# Peak memory of one analysis (every analyzer) per decoded pixel, the worst format's with a
+# margin: at 100 megapixels, WebP (still or animated) peaks at 19.5 to 20.5 bytes a pixel over the
+# base, because Pillow's WebP decoder keeps its own copy of the frame for as long as the image
+# lives; the other formats at 8.4 to 13.6 (benchmarks/memory.py, figures in docs/reliability.md).
+PEAK_BYTES_PER_PIXEL = 24
 DISCONNECT_POLL_S = 0.25  # how often a running analysis asks whether its client is still there
 
 
