@@ -9,11 +9,12 @@ from ..__version__ import __version__
 from ..pipeline import Engine
 from ..settings import Settings
 from ..storage import Store
+from ..storage.queue import is_queued
 from . import analyze, compat, jobs, reports, web
 from .admission import Admission
 from .errors import install_error_handlers
 from .health import Health, SelfCheck
-from .job_worker import job_worker_for
+from .job_worker import JobWorker
 from .limits import BodySizeLimit
 from .metrics import Metrics
 from .metrics import install as install_metrics
@@ -40,6 +41,15 @@ Drop-in APIs of closed detectors answer in their vendor's shapes, errors include
 (`/v2/image/sync`, `/v1/system/live`, `/v2/billing/balance`). docs/compatibility.md lists
 every field and where it comes from in the report.
 """
+
+
+def job_worker_for(settings: Settings, *parts) -> JobWorker:
+    """This process's job worker: the in-process one on SQLite, procrastinate's on PostgreSQL."""
+    if not is_queued(settings.db_url):
+        return JobWorker(settings, *parts)
+    from .job_queue import QueueWorker  # imported here: procrastinate comes with the postgres extra
+
+    return QueueWorker(settings, *parts)
 
 
 def create_app(settings: Settings | None = None, *, open_access: bool = False) -> FastAPI:

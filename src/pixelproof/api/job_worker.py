@@ -21,7 +21,6 @@ from ..pipeline import Engine
 from ..settings import Settings
 from ..storage import Store
 from ..storage.jobs import ClaimedItem, Job
-from ..storage.queue import is_queued
 from .admission import Admission
 from .analyze import AnalyzerChoice
 from .errors import RetryLater
@@ -32,15 +31,6 @@ IDLE_POLL_S = 1.0  # an idle worker looks at the table this often, besides being
 BUSY_BACKOFF_S = 1.0  # a worker whose image found every analysis slot taken tries again after this
 
 log = logging.getLogger("uvicorn.error")
-
-
-def job_worker_for(settings: Settings, *parts) -> "JobWorker":
-    """This process's worker: the in-process one on SQLite, procrastinate's on PostgreSQL."""
-    if not is_queued(settings.db_url):
-        return JobWorker(settings, *parts)
-    from .job_queue import QueueWorker  # imported here: procrastinate comes with the postgres extra
-
-    return QueueWorker(settings, *parts)
 
 
 class JobWorker:
