@@ -26,7 +26,8 @@ import numpy as np
 import pillow_heif
 from PIL import Image
 
-from .memory_release import SIDE, make_png, rss_mb
+from .memory_release import SIDE, make_png
+from .process_tree import rss_mb
 from .serving import machine
 
 

@@ -26,6 +26,8 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from .process_tree import rss_mb
+
 SIDE = 10_000
 
 
@@ -37,13 +39,6 @@ def make_png(path: Path) -> None:
     rgba = np.empty((SIDE, SIDE, 4), np.uint8)
     rgba[..., 0], rgba[..., 1], rgba[..., 2], rgba[..., 3] = y, y.T, 128, 255
     Image.fromarray(rgba, "RGBA").save(path, "PNG", optimize=True)
-
-
-def rss_mb(field: str = "VmRSS") -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def measure(png: Path, concurrent: int, only: list[str] | None) -> None:

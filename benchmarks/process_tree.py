@@ -88,16 +88,19 @@ def _descendants(root: int) -> list[tuple[int, int]]:
     return found
 
 
+def rss_mb(field: str = "VmRSS", pid: int | str = "self") -> float:
+    """A memory field of ``/proc/PID/status`` in MB (Linux): the resident set, or its high-water mark."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/{pid}/status")
+
+
 def _read(pid: int) -> tuple[float, float]:
     """CPU seconds (user + system) and resident MB of ``pid`` now."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     cpu_s = (int(fields[11]) + int(fields[12])) / TICKS_PER_S
-    rss_mb = next(
-        int(line.split()[1]) / 1024
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-        if line.startswith("VmRSS:")
-    )
-    return cpu_s, rss_mb
+    return cpu_s, rss_mb(pid=pid)
 
 
 class TreeSampler:
@@ -111,7 +114,7 @@ class TreeSampler:
         for pid, _ in _descendants(os.getpid()):
             try:
                 self._cpu_before[pid] = _read(pid)[0]
-            except (OSError, StopIteration, ValueError):
+            except (OSError, RuntimeError, ValueError):
                 continue
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -139,7 +142,7 @@ class TreeSampler:
                 if label != "?" or not seen.label:  # "?": exiting, its command line already gone
                     seen.label = label
                 cpu_s, rss_mb = _read(pid)
-            except (OSError, StopIteration, ValueError):
+            except (OSError, RuntimeError, ValueError):
                 continue  # gone meanwhile, or a zombie without VmRSS
             seen.cpu_last_s = max(seen.cpu_last_s, cpu_s)
             seen.peak_rss_mb = max(seen.peak_rss_mb, rss_mb)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from .process_tree import rss_mb
+
 START_TIMEOUT_S = 300  # a busy machine loading the models takes minutes
 
 
@@ -29,10 +31,7 @@ class Server:
 
     def rss_mb(self) -> float:
         """The server's resident set size now (Linux: /proc)."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS in /proc/PID/status")
+        return rss_mb(pid=self.process.pid)
 
     def stop(self) -> None:
         if self.process.poll() is None:
